@@ -1,0 +1,138 @@
+package sealog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/format"
+)
+
+// Append records one event and returns its receipt once the event is
+// durable on disk and covered by a signed checkpoint. If ctx is done before
+// the event was handed to the log, Append returns ctx.Err() and nothing is
+// recorded; if it is done while the commit is under way, Append returns
+// early and the event may still be committed.
+func (l *Log) Append(ctx context.Context, ev Event) (Receipt, error) {
+	rs, err := l.submit(ctx, []Event{ev})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return rs[0], nil
+}
+
+// AppendBatch records several events atomically: after a crash either all
+// of them are in the log, consecutively, or none is. It returns one receipt
+// per event, in order. A bad event fails the whole call, naming its index,
+// and nothing is recorded.
+func (l *Log) AppendBatch(ctx context.Context, evs []Event) ([]Receipt, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	return l.submit(ctx, evs)
+}
+
+func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
+	if l.key == nil {
+		return nil, ErrReadOnly
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &request{evs: make([]prepared, len(evs)), done: make(chan struct{})}
+	if err := l.prepare(evs, r.evs); err != nil {
+		return nil, err
+	}
+	l.closeMu.RLock()
+	if l.closed {
+		l.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		l.closeMu.RUnlock()
+		return nil, ctx.Err()
+	}
+	l.closeMu.RUnlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w (the events were handed to the log and may still be committed)", ctx.Err())
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	rs := make([]Receipt, len(evs))
+	note := string(r.note)
+	t := time.Unix(0, r.time).UTC()
+	for i := range rs {
+		seq := r.first + uint64(i)
+		proof, err := tlog.ProveRecord(int64(r.size), int64(seq), l.st)
+		if err != nil {
+			return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
+		}
+		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: r.leaves[i], Checkpoint: note, Proof: proof}
+	}
+	return rs, nil
+}
+
+// prepare encodes each event, draws its salt and computes its body hash,
+// on the caller's goroutine, so that the sequencer does not.
+func (l *Log) prepare(evs []Event, out []prepared) error {
+	salts := make([]byte, len(evs)*format.SaltSize)
+	if _, err := io.ReadFull(l.rand, salts); err != nil {
+		return fmt.Errorf("sealog: reading random salts: %w", err)
+	}
+	var buf []byte
+	for i := range evs {
+		ev, p := &evs[i], &out[i]
+		var err error
+		buf, err = encodePayload(buf[:0], ev.Payload)
+		if err == nil {
+			p.event, err = format.AppendEvent(make([]byte, 0, len(buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48), ev.Kind, ev.Actor, ev.Resource, buf)
+		}
+		if err == nil && len(p.event) > l.opts.MaxEventSize {
+			err = fmt.Errorf("event is %d bytes encoded, over the %d-byte limit", len(p.event), l.opts.MaxEventSize)
+		}
+		if err != nil {
+			if len(evs) == 1 {
+				return fmt.Errorf("sealog: %w", err)
+			}
+			return fmt.Errorf("sealog: event %d: %w", i, err)
+		}
+		copy(p.salt[:], salts[i*format.SaltSize:])
+		p.body = format.BodyHash(&p.salt, p.event)
+	}
+	return nil
+}
+
+// encodePayload appends the compact JSON object form of a payload.
+func encodePayload(dst []byte, p any) ([]byte, error) {
+	switch v := p.(type) {
+	case nil:
+		return append(dst, '{', '}'), nil
+	case json.RawMessage:
+		return format.CompactPayload(dst, v)
+	case []byte:
+		return format.CompactPayload(dst, v)
+	case string:
+		return dst, fmt.Errorf("payload is a Go string; pass a map, a struct or a json.RawMessage")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return dst, fmt.Errorf("payload: %w", err)
+	}
+	out := bytes.TrimRight(b.Bytes(), "\n")
+	if len(out) == 0 || out[0] != '{' {
+		return dst, fmt.Errorf("payload encodes to %.20s..., not a JSON object", out)
+	}
+	return append(dst, out...), nil
+}

@@ -1,0 +1,169 @@
+package format
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math"
+)
+
+var (
+	keySeq      = []byte(`{"seq":`)
+	keyTime     = []byte(`,"time":"`)
+	keyPrev     = []byte(`","prev":"`)
+	keySalt     = []byte(`","salt":"`)
+	keyEvent    = []byte(`","event":`)
+	keyBodyHash = []byte(`","body_hash":"`)
+	keySig      = []byte(`,"sig":"`)
+)
+
+var strictBase64 = base64.StdEncoding.Strict()
+
+// ParseLine parses one segment line, without its terminating newline, in
+// the canonical form AppendLine writes. It does not hash anything and does
+// not decode the event; Line.Event aliases line. Any deviation from the
+// canonical bytes (another member order, whitespace, upper-case hex, a
+// non-canonical number or time) is an error, so that no stored byte can be
+// changed without detection.
+func ParseLine(line []byte) (Line, error) {
+	var l Line
+	if len(line) > MaxLineSize {
+		return l, perr("line", "longer than 4 MiB")
+	}
+	rest, ok := bytes.CutPrefix(line, keySeq)
+	if !ok {
+		return l, perr("line", `does not start with {"seq":`)
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	seq, err := parseUint(rest[:n])
+	if err != nil {
+		return l, perr("seq", err.Error())
+	}
+	l.Seq = seq
+	rest = rest[n:]
+
+	if rest, ok = bytes.CutPrefix(rest, keyTime); !ok || len(rest) < TimeLen {
+		return l, perr("time", `want ,"time":"YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" after seq`)
+	}
+	if l.Time, err = ParseTime(rest[:TimeLen]); err != nil {
+		return l, perr("time", err.Error())
+	}
+	rest = rest[TimeLen:]
+
+	if rest, ok = bytes.CutPrefix(rest, keyPrev); !ok || len(rest) < 2*HashLen {
+		return l, perr("prev", `want ,"prev":"<64 hex>" after time`)
+	}
+	if !decodeHex(l.Prev[:], rest[:2*HashLen]) {
+		return l, perr("prev", "not 64 lower-case hex digits")
+	}
+	rest = rest[2*HashLen:]
+
+	// The line ends with '}'; before it, optionally, the batch signature.
+	if len(rest) < 2 || rest[len(rest)-1] != '}' {
+		return l, perr("line", "does not end with }")
+	}
+	body := rest[:len(rest)-1]
+	// Base64 has no quote, so the last quote but one opens the signature,
+	// if there is one. (An erased line without one also ends in a quote.)
+	if q := bytes.LastIndexByte(body[:len(body)-1], '"'); body[len(body)-1] == '"' && q >= 0 && bytes.HasSuffix(body[:q+1], keySig) {
+		b64 := body[q+1 : len(body)-1]
+		sig := make([]byte, strictBase64.DecodedLen(len(b64)))
+		m, err := strictBase64.Decode(sig, b64)
+		if err != nil || m < 5 || base64.StdEncoding.EncodedLen(m) != len(b64) {
+			return l, perr("sig", "not canonical base64 of a key hash and a signature")
+		}
+		l.Sig = sig[:m]
+		body = body[:q+1-len(keySig)]
+	}
+
+	if r, ok := bytes.CutPrefix(body, keySalt); ok {
+		if len(r) < 2*SaltSize || !decodeHex(l.Salt[:], r[:2*SaltSize]) {
+			return l, perr("salt", "not 32 lower-case hex digits")
+		}
+		r, ok = bytes.CutPrefix(r[2*SaltSize:], keyEvent)
+		if !ok {
+			return l, perr("event", `want ,"event":{...} after salt`)
+		}
+		if len(r) < 2 || r[0] != '{' || r[len(r)-1] != '}' {
+			return l, perr("event", "not a JSON object followed by an optional sig member")
+		}
+		l.Event = r
+		return l, nil
+	}
+	if r, ok := bytes.CutPrefix(body, keyBodyHash); ok {
+		if len(r) != 2*HashLen+1 || r[2*HashLen] != '"' || !decodeHex(l.BodyHash[:], r[:2*HashLen]) {
+			return l, perr("body_hash", "not 64 lower-case hex digits")
+		}
+		l.Erased = true
+		return l, nil
+	}
+	return l, perr("line", `want "salt" and "event", or "body_hash", after prev`)
+}
+
+// HashLen is the length of a hash in bytes.
+const HashLen = 32
+
+// parseUint parses a canonical unsigned decimal: no sign, no leading zero
+// (except "0" itself), at most math.MaxUint64.
+func parseUint(b []byte) (uint64, error) {
+	if len(b) == 0 {
+		return 0, errorf("not a decimal number")
+	}
+	if b[0] == '0' && len(b) > 1 {
+		return 0, errorf("leading zero")
+	}
+	var v uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, errorf("too large")
+		}
+		v = v*10 + d
+	}
+	return v, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(dst, src []byte) []byte {
+	for _, b := range src {
+		dst = append(dst, hexDigits[b>>4], hexDigits[b&15])
+	}
+	return dst
+}
+
+// decodeHex decodes exactly len(dst)*2 lower-case hex digits.
+func decodeHex(dst, src []byte) bool {
+	if len(src) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, lo := unhex(src[2*i]), unhex(src[2*i+1])
+		if hi > 15 || lo > 15 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 255
+}
+
+// AppendHex appends the lower-case hex encoding of src to dst.
+func AppendHex(dst, src []byte) []byte { return appendHex(dst, src) }
+
+// ParseHash decodes 64 lower-case hex digits.
+func ParseHash(s []byte) (Hash, bool) {
+	var h Hash
+	return h, decodeHex(h[:], s)
+}

@@ -1,0 +1,100 @@
+package durable
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// File is an append-only file whose handle is poisoned by its first I/O
+// failure. It is not safe for concurrent writers; concurrent ReadAt calls
+// are fine.
+type File struct {
+	f    *os.File
+	size int64 // bytes written (the append position)
+	err  error // first failure; set once
+}
+
+// OpenFile opens (creating with perm if needed) the file at path for
+// appending at offset size, which the caller has established as the end of
+// the valid data. Bytes after size are overwritten by later writes.
+func OpenFile(path string, size int64, perm os.FileMode) (*File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &File{f: f, size: size}, nil
+}
+
+// Name returns the file's path.
+func (w *File) Name() string { return w.f.Name() }
+
+// Size returns the append position.
+func (w *File) Size() int64 { return w.size }
+
+// Err returns the failure that poisoned the file, or nil.
+func (w *File) Err() error { return w.err }
+
+func (w *File) fail(op string, err error) error {
+	if w.err == nil {
+		w.err = fmt.Errorf("%s %s: %w", op, w.f.Name(), err)
+	}
+	return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+}
+
+// Write appends p at the append position. It is not durable until Sync.
+func (w *File) Write(p []byte) error {
+	if w.err != nil {
+		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	}
+	n, err := w.f.WriteAt(p, w.size)
+	w.size += int64(n)
+	if err != nil {
+		return w.fail("write", err)
+	}
+	return nil
+}
+
+// Sync makes everything written so far durable (fdatasync where the
+// platform has it).
+func (w *File) Sync() error {
+	if w.err != nil {
+		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	}
+	if err := datasync(w.f); err != nil {
+		return w.fail("fsync", err)
+	}
+	return nil
+}
+
+// Truncate cuts the file to size bytes and moves the append position there.
+func (w *File) Truncate(size int64) error {
+	if w.err != nil {
+		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	}
+	if err := w.f.Truncate(size); err != nil {
+		return w.fail("truncate", err)
+	}
+	w.size = size
+	return nil
+}
+
+// ReadAt reads from the file; it never poisons it.
+func (w *File) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
+
+// Fd returns the underlying file, for read-only uses such as mmap.
+func (w *File) Fd() *os.File { return w.f }
+
+// Close closes the file. A poisoned file still closes.
+func (w *File) Close() error { return w.f.Close() }
+
+var _ io.ReaderAt = (*File)(nil)
+
+// Wrap adopts an open file; the append position is its current size.
+func Wrap(f *os.File) *File {
+	w := &File{f: f}
+	if fi, err := f.Stat(); err == nil {
+		w.size = fi.Size()
+	}
+	return w
+}

@@ -1,0 +1,230 @@
+package sealog
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/tree"
+)
+
+// request is one Append or AppendBatch call waiting to be committed.
+type request struct {
+	evs  []prepared
+	done chan struct{}
+
+	// Set by the sequencer and committer before done is closed.
+	first  uint64 // seq of evs[0]
+	time   int64
+	leaves []tlog.Hash
+	size   uint64 // tree size of the batch's checkpoint
+	note   []byte // the batch's signed checkpoint
+	err    error
+}
+
+// prepared is an event encoded and committed to by the caller's goroutine,
+// so that the sequencer only assigns position and time.
+type prepared struct {
+	salt  [format.SaltSize]byte
+	event []byte
+	body  tlog.Hash
+}
+
+// batch is a signed group of requests on its way to the store.
+type batch struct {
+	store.Batch
+	reqs []*request
+}
+
+// sequencer is the one goroutine that orders entries. It builds the next
+// batch (seq, time, leaf hashes, tree hashes, lines) while the committer
+// goroutine writes and fsyncs the previous one, and closes and signs the
+// batch only when the committer is free to take it: so batches grow with
+// the load, and each costs one write, one fsync and one signature.
+type sequencer struct {
+	log *Log
+
+	// Tree state after the pending batch. Owned by the sequencer.
+	edge     tree.Edge
+	next     uint64
+	last     tlog.Hash
+	lastTime int64
+
+	// The pending batch and the state before it (for rollback).
+	pending  batch
+	entries  int
+	before   tree.Edge
+	beforeN  uint64
+	beforeL  tlog.Hash
+	beforeT  int64
+	scratch  []tlog.Hash
+
+	idle    chan struct{} // the committer is ready for a batch
+	batches chan *batch
+	free    chan *batch // recycled batch buffers
+	quit    chan struct{}
+}
+
+func (s *sequencer) start() {
+	s.idle = make(chan struct{})
+	s.batches = make(chan *batch)
+	s.free = make(chan *batch, 2)
+	s.quit = make(chan struct{})
+	s.reset()
+	go s.run()
+	go s.commit()
+}
+
+func (s *sequencer) run() {
+	in := s.log.reqs
+	max := s.log.opts.MaxBatch
+	for in != nil || len(s.pending.reqs) > 0 {
+		recv := in
+		if s.entries >= max {
+			recv = nil // full: wait for the committer
+		}
+		var idle chan struct{}
+		if len(s.pending.reqs) > 0 {
+			idle = s.idle
+		}
+		select {
+		case r, ok := <-recv:
+			if !ok {
+				in = nil
+				continue
+			}
+			s.add(r)
+		case <-idle:
+			// Take what is already queued before closing the batch.
+		drain:
+			for s.entries < max && in != nil {
+				select {
+				case r, ok := <-in:
+					if !ok {
+						in = nil
+						break drain
+					}
+					s.add(r)
+				default:
+					break drain
+				}
+			}
+			s.finish()
+		}
+	}
+	close(s.quit)
+}
+
+// add assigns positions and time to a request's events and folds them into
+// the pending batch.
+func (s *sequencer) add(r *request) {
+	if err := s.log.failure(); err != nil {
+		r.err = fmt.Errorf("sealog: the log refuses appends after a failed write; reopen it: %w", err)
+		close(r.done)
+		return
+	}
+	t := s.log.clock().UnixNano()
+	if t < s.lastTime {
+		t = s.lastTime
+	}
+	if t < 0 {
+		t = 0
+	}
+	r.first, r.time = s.next, t
+	r.leaves = make([]tlog.Hash, len(r.evs))
+	b := &s.pending.Batch
+	for i := range r.evs {
+		ev := &r.evs[i]
+		h := format.Header{Seq: s.next, Time: t, Prev: s.last, BodyHash: ev.body}
+		leaf := h.LeafHash()
+		s.scratch = s.edge.Append(leaf, s.scratch[:0])
+		b.Hashes = append(b.Hashes, s.scratch...)
+		line := format.Line{Seq: s.next, Time: t, Prev: s.last, Salt: ev.salt, Event: ev.event}
+		b.Lines = format.AppendLine(b.Lines, &line)
+		b.Ends = append(b.Ends, len(b.Lines))
+		r.leaves[i] = leaf
+		s.last = leaf
+		s.next++
+	}
+	s.lastTime = t
+	s.entries += len(r.evs)
+	s.pending.reqs = append(s.pending.reqs, r)
+}
+
+// finish signs the pending batch's checkpoint, puts the signature on the
+// batch's last line and hands the batch to the committer.
+func (s *sequencer) finish() {
+	b := &s.pending
+	text := checkpoint.Checkpoint{Origin: s.log.origin, Size: s.next, Root: s.edge.Root()}.Text()
+	sig, err := checkpoint.SignText(text, s.log.key.signer)
+	if err != nil {
+		// Nothing was written: roll the tree back and fail the batch.
+		s.edge.CopyFrom(&s.before)
+		s.next, s.last, s.lastTime = s.beforeN, s.beforeL, s.beforeT
+		for _, r := range b.reqs {
+			r.err = fmt.Errorf("sealog: %w", err)
+			close(r.done)
+		}
+		s.reset()
+		return
+	}
+	lines := b.Lines[:len(b.Lines)-2] // drop the last line's "}\n"
+	lines = format.AppendSig(lines, sig)
+	b.Lines = append(lines, '}', '\n')
+	b.Ends[len(b.Ends)-1] = len(b.Lines)
+	b.First = s.beforeN
+	b.Checkpoint = checkpoint.Assemble(text, s.log.origin, sig)
+	b.LastLeaf, b.LastTime = s.last, s.lastTime
+	full := new(batch)
+	*full = *b
+	s.batches <- full
+	s.reset()
+}
+
+// reset starts an empty pending batch, reusing a recycled buffer if any.
+func (s *sequencer) reset() {
+	var nb batch
+	select {
+	case old := <-s.free:
+		nb.Lines, nb.Ends, nb.Hashes, nb.reqs = old.Lines[:0], old.Ends[:0], old.Hashes[:0], old.reqs[:0]
+	default:
+	}
+	s.pending = nb
+	s.entries = 0
+	s.before.CopyFrom(&s.edge)
+	s.beforeN, s.beforeL, s.beforeT = s.next, s.last, s.lastTime
+}
+
+// commit is the committer goroutine: it writes each batch to the store and
+// answers the batch's callers once the store says it is durable.
+func (s *sequencer) commit() {
+	defer close(s.log.seqDone)
+	ctx := context.Background()
+	for {
+		select {
+		case s.idle <- struct{}{}:
+		case <-s.quit:
+			return
+		}
+		b := <-s.batches
+		err := s.log.st.Append(ctx, &b.Batch)
+		if err != nil {
+			s.log.fail(err)
+			err = fmt.Errorf("sealog: commit failed; the log refuses appends until reopened: %w", err)
+		}
+		size := b.First + uint64(len(b.Ends))
+		for _, r := range b.reqs {
+			r.err, r.size, r.note = err, size, b.Checkpoint
+			close(r.done)
+		}
+		b.reqs = b.reqs[:0]
+		select {
+		case s.free <- b:
+		default:
+		}
+	}
+}

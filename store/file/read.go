@@ -1,0 +1,150 @@
+//go:build unix
+
+package file
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/store"
+)
+
+// hashReader reads stored hashes without checking them against the head,
+// for recovery.
+type hashReader struct{ s *Store }
+
+func (h hashReader) ReadHashes(idx []int64) ([]tlog.Hash, error) { return h.s.readHashesRaw(idx) }
+
+// ReadHashes implements tlog.HashReader over the committed tree.
+func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	limit := tlog.StoredHashCount(int64(s.Head().Size))
+	for _, i := range indexes {
+		if i < 0 || i >= limit {
+			return nil, fmt.Errorf("stored hash %d is beyond the committed tree (%d hashes)", i, limit)
+		}
+	}
+	return s.readHashesRaw(indexes)
+}
+
+func (s *Store) readHashesRaw(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if err := s.hashMap.readAt(out[i][:], x*tlog.HashSize); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ReadLine returns entry seq's line, without its newline, appended to buf.
+func (s *Store) ReadLine(seq uint64, buf []byte) ([]byte, error) {
+	if seq >= s.Head().Size {
+		return buf, fmt.Errorf("entry %d: %w", seq, store.ErrNotFound)
+	}
+	return s.readLineRaw(seq, buf)
+}
+
+// offsetOf returns the byte offset of entry seq within its segment.
+func (s *Store) offsetOf(seq uint64) (int64, error) {
+	var b [8]byte
+	if err := s.indexMap.readAt(b[:], int64(seq)*8); err != nil {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(b[:])), nil
+}
+
+// segmentOf returns the segment holding entry seq.
+func (s *Store) segmentOf(seq uint64) (segment, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := sort.Search(len(s.segs), func(i int) bool { return s.segs[i].first > seq }) - 1
+	if i < 0 {
+		return segment{}, fmt.Errorf("entry %d: no segment holds it", seq)
+	}
+	return s.segs[i], nil
+}
+
+func (s *Store) readLineRaw(seq uint64, buf []byte) ([]byte, error) {
+	off, err := s.offsetOf(seq)
+	if err != nil {
+		return buf, err
+	}
+	sg, err := s.segmentOf(seq)
+	if err != nil {
+		return buf, err
+	}
+	r, err := s.readers.open(sg, off)
+	if err != nil {
+		return buf, fmt.Errorf("entry %d: %w", seq, err)
+	}
+	defer r.Close()
+	lr := newLineReader(r, off)
+	line, _, complete, err := lr.next()
+	if err != nil || !complete {
+		return buf, fmt.Errorf("entry %d: reading %s at %d: %w", seq, sg.path, off, errOr(err, io.ErrUnexpectedEOF))
+	}
+	if !bytes.HasPrefix(line, []byte(`{"seq":`)) {
+		return buf, fmt.Errorf("entry %d: index points into the middle of a line in %s", seq, sg.path)
+	}
+	return append(buf, line...), nil
+}
+
+// ReadLines calls fn for each committed entry in [from, to), in order.
+func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint64, line []byte) error) error {
+	if size := s.Head().Size; to > size {
+		to = size
+	}
+	for seq := from; seq < to; {
+		sg, err := s.segmentOf(seq)
+		if err != nil {
+			return err
+		}
+		off, err := s.offsetOf(seq)
+		if err != nil {
+			return err
+		}
+		r, err := s.readers.open(sg, off)
+		if err != nil {
+			return err
+		}
+		lr := newLineReader(r, off)
+		start := seq
+		for seq < to {
+			if err := ctx.Err(); err != nil {
+				r.Close()
+				return err
+			}
+			line, _, complete, err := lr.next()
+			if err == io.EOF {
+				break // next segment
+			}
+			if err != nil || !complete {
+				r.Close()
+				return fmt.Errorf("entry %d: reading %s: %w", seq, sg.path, errOr(err, io.ErrUnexpectedEOF))
+			}
+			if err := fn(seq, line); err != nil {
+				r.Close()
+				return err
+			}
+			seq++
+		}
+		r.Close()
+		if seq == start {
+			return fmt.Errorf("entry %d: %s ends before it", seq, sg.path)
+		}
+	}
+	return nil
+}
+
+func errOr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}

@@ -1,0 +1,312 @@
+//go:build unix
+
+package file
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/internal/durable"
+	"github.com/sealog/sealog/internal/lockfile"
+	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store"
+)
+
+// Store is a log in a directory. Create one with Open.
+type Store struct {
+	dir      string
+	opts     Options
+	log      *slog.Logger
+	meta     layout.Metadata
+	verifier note.Verifier
+	lock     *lockfile.Lock // nil when read-only
+
+	// Owned by the appending goroutine (and Open/Close).
+	seg      *durable.File // the active segment
+	index    *durable.File
+	hashes   *durable.File
+	poisoned error
+
+	mu     sync.RWMutex // guards head, segs and closed
+	head   store.Head
+	segs   []segment // every segment, the active one last
+	closed bool
+
+	hashMap  *mapped
+	indexMap *mapped
+	readers  readerCache
+
+	pub  *publisher
+	comp *compressor
+}
+
+// segment is one segment file as the store tracks it.
+type segment struct {
+	first      uint64
+	path       string
+	compressed bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the log in dir, creating it if opts.Create is set and dir
+// holds none. Opened for writing, it recovers from a crash first (see the
+// package documentation).
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.SegmentSize == 0 {
+		opts.SegmentSize = DefaultSegmentSize
+	}
+	if opts.SegmentSize < 4096 {
+		return nil, fmt.Errorf("segment size %d is below 4096 bytes", opts.SegmentSize)
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{dir: dir, opts: opts, log: lg.With("log", dir)}
+
+	meta, err := layout.ReadMetadata(dir)
+	switch {
+	case err == nil:
+	case opts.Create && !opts.ReadOnly && (errors.Is(err, layout.ErrNotLog) || errors.Is(err, fs.ErrNotExist)):
+		if meta, err = create(dir, opts); err != nil {
+			return nil, err
+		}
+		s.log.Info("created log", "origin", meta.Origin)
+	default:
+		return nil, err
+	}
+	if opts.Key != "" && opts.Key != meta.Key {
+		return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
+	}
+	s.meta = meta
+	if s.verifier, err = note.NewVerifier(meta.Key); err != nil {
+		return nil, fmt.Errorf("%s: bad key in %s: %v", dir, layout.MetadataFile, err)
+	}
+	if s.verifier.Name() != meta.Origin {
+		return nil, fmt.Errorf("%s: key name %q differs from origin %q", dir, s.verifier.Name(), meta.Origin)
+	}
+
+	if !opts.ReadOnly {
+		if s.lock, err = lockfile.Acquire(filepath.Join(dir, layout.LockFile)); err != nil {
+			if errors.Is(err, lockfile.ErrLocked) {
+				return nil, fmt.Errorf("%s is open for writing by another process: %w", dir, err)
+			}
+			return nil, err
+		}
+	}
+	if err := s.open(); err != nil {
+		s.closeFiles()
+		s.lock.Release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// create makes a new, empty log in dir.
+func create(dir string, opts Options) (layout.Metadata, error) {
+	if opts.Origin == "" || opts.Key == "" {
+		return layout.Metadata{}, errors.New("creating a log needs an origin and a key")
+	}
+	if err := os.MkdirAll(filepath.Join(dir, layout.SegmentsDir), 0o755); err != nil {
+		return layout.Metadata{}, err
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, layout.SegmentsDir)); len(ents) > 0 {
+		return layout.Metadata{}, fmt.Errorf("%s has segments but no %s: refusing to create a log over them", dir, layout.MetadataFile)
+	}
+	meta := layout.Metadata{Format: layout.FormatName, Origin: opts.Origin, Key: opts.Key, Created: time.Now().UTC().Truncate(time.Second)}
+	b, err := jsonIndent(meta)
+	if err != nil {
+		return meta, err
+	}
+	if err := durable.SyncDir(dir); err != nil {
+		return meta, err
+	}
+	// The metadata file is written last: a log without it is not a log,
+	// so a crash during creation leaves nothing half-made.
+	return meta, durable.WriteFile(filepath.Join(dir, layout.MetadataFile), b, 0o644)
+}
+
+// open loads the store's state: recovery for a writer, the checkpoint's
+// view for a reader.
+func (s *Store) open() error {
+	segs, dups, err := layout.Segments(s.dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, sg := range segs {
+		s.segs = append(s.segs, segment{first: sg.First, path: sg.Path, compressed: sg.Compressed})
+	}
+	mode := os.O_RDWR | os.O_CREATE
+	if s.opts.ReadOnly {
+		mode = os.O_RDONLY
+	}
+	for _, f := range []struct {
+		name string
+		dst  **durable.File
+	}{{layout.IndexFile, &s.index}, {layout.HashesFile, &s.hashes}} {
+		fh, err := os.OpenFile(filepath.Join(s.dir, f.name), mode, 0o644)
+		if err != nil {
+			return err
+		}
+		*f.dst = durable.Wrap(fh)
+	}
+	s.hashMap = newMapped(s.hashes.Fd())
+	s.indexMap = newMapped(s.index.Fd())
+	if s.opts.ReadOnly {
+		return s.openReadOnly()
+	}
+	for _, d := range dups {
+		// Compression finished but the plain file was not yet removed:
+		// the plain file is the original; drop the copy and redo it later.
+		s.log.Info("removing interrupted compression output", "file", d)
+		if err := os.Remove(d); err != nil {
+			return err
+		}
+	}
+	if err := s.recover(); err != nil {
+		return err
+	}
+	s.pub = startPublisher(s)
+	if s.opts.Compress {
+		s.comp = startCompressor(s)
+		for _, sg := range s.segs[:len(s.segs)-1] {
+			if !sg.compressed {
+				s.comp.enqueue(sg.first)
+			}
+		}
+	}
+	return nil
+}
+
+// openReadOnly serves what the checkpoint file covers.
+func (s *Store) openReadOnly() error {
+	b, err := os.ReadFile(filepath.Join(s.dir, layout.CheckpointFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // an empty log
+	}
+	if err != nil {
+		return err
+	}
+	c, _, err := checkpoint.Open(b, note.VerifierList(s.verifier), s.meta.Origin)
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s: %v", s.dir, ErrCorrupt, layout.CheckpointFile, err)
+	}
+	if c.Size == 0 {
+		return nil
+	}
+	if err := s.checkDerived(c.Size); err != nil {
+		return err
+	}
+	root, err := tlog.TreeHash(int64(c.Size), s)
+	if err != nil {
+		return err
+	}
+	if root != c.Root {
+		return fmt.Errorf("%s: %w: the stored tree hashes do not match the checkpoint; open the log for writing once to rebuild them", s.dir, ErrCorrupt)
+	}
+	leaf, err := s.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(c.Size-1))})
+	if err != nil {
+		return err
+	}
+	s.head = store.Head{Size: c.Size, LastLeaf: leaf[0], Checkpoint: b}
+	return nil
+}
+
+// checkDerived checks that the index and hashes files cover n entries.
+func (s *Store) checkDerived(n uint64) error {
+	fi, err := s.index.Fd().Stat()
+	if err != nil {
+		return err
+	}
+	hi, err := s.hashes.Fd().Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < int64(n)*8 || hi.Size() < tlog.StoredHashCount(int64(n))*tlog.HashSize {
+		return fmt.Errorf("%s: the index or hashes file is shorter than the checkpoint (%d entries): the writer did not close the log cleanly; open it for writing once to recover", s.dir, n)
+	}
+	return nil
+}
+
+// Head returns the committed state.
+func (s *Store) Head() store.Head {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.head
+}
+
+// Dir returns the log's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Metadata returns the log's metadata.
+func (s *Store) Metadata() layout.Metadata { return s.meta }
+
+// Close flushes the derived files and the checkpoint durably, trims the
+// active segment, and releases the lock. The caller must not Append
+// concurrently.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var errs []error
+	if s.comp != nil {
+		s.comp.stop()
+	}
+	if s.pub != nil {
+		errs = append(errs, s.pub.stop())
+	}
+	if !s.opts.ReadOnly && s.poisoned == nil {
+		errs = append(errs, s.flush())
+	}
+	s.closeFiles()
+	errs = append(errs, s.lock.Release())
+	return errors.Join(errs...)
+}
+
+// flush makes the derived files durable and writes the checkpoint file
+// durably.
+func (s *Store) flush() error {
+	if err := s.index.Sync(); err != nil {
+		return err
+	}
+	if err := s.hashes.Sync(); err != nil {
+		return err
+	}
+	h := s.Head()
+	if h.Size == 0 {
+		return nil
+	}
+	return durable.WriteFile(filepath.Join(s.dir, layout.CheckpointFile), h.Checkpoint, 0o644)
+}
+
+func (s *Store) closeFiles() {
+	if s.hashMap != nil {
+		s.hashMap.close()
+	}
+	if s.indexMap != nil {
+		s.indexMap.close()
+	}
+	s.readers.close()
+	for _, f := range []*durable.File{s.seg, s.index, s.hashes} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+

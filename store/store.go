@@ -1,0 +1,77 @@
+// Package store defines what a sealog backend does: persist batches of
+// encoded entries with their tree hashes and signed checkpoint, and read
+// them back. The Log (package sealog) computes every hash and signature; a
+// Store only keeps bytes, so backends stay thin and behave the same.
+//
+// Backends: store/file (the embedded default). Each backend passes the
+// conformance suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Head is a log's committed state, as a Store finds it when opened.
+type Head struct {
+	Size       uint64    // number of committed entries
+	LastLeaf   tlog.Hash // leaf hash of entry Size-1; zero when Size is 0
+	LastTime   int64     // time of entry Size-1 (Unix ns); 0 when Size is 0
+	Checkpoint []byte    // the signed checkpoint for Size; nil when Size is 0
+}
+
+// Batch is one group commit: consecutive entries starting at First, which
+// is the store's size before the batch.
+type Batch struct {
+	First uint64
+	// Lines holds the entries' canonical lines, each newline-terminated;
+	// the last one carries the batch's checkpoint signature.
+	Lines []byte
+	// Ends[i] is the offset in Lines just past line i.
+	Ends []int
+	// Hashes are the tree's stored hashes for the batch's entries, in tlog
+	// order from tlog.StoredHashIndex(0, First).
+	Hashes []tlog.Hash
+	// Checkpoint is the signed checkpoint of the tree after the batch.
+	Checkpoint []byte
+	// LastLeaf and LastTime describe the batch's last entry.
+	LastLeaf tlog.Hash
+	LastTime int64
+}
+
+// Store persists a log. Append is called by one goroutine at a time; the
+// read methods may be called concurrently with each other and with Append,
+// and see only committed entries.
+type Store interface {
+	// Head returns the committed state.
+	Head() Head
+
+	// Append makes b durable: when it returns nil, the batch survives a
+	// crash. An error means the batch may or may not be durable; the store
+	// then refuses every later Append (ErrPoisoned) until it is reopened.
+	Append(ctx context.Context, b *Batch) error
+
+	// ReadHashes implements tlog.HashReader over committed hashes.
+	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+
+	// ReadLine returns the stored line of entry seq, without its newline,
+	// appended to buf. ErrNotFound when seq is not committed.
+	ReadLine(seq uint64, buf []byte) ([]byte, error)
+
+	// ReadLines calls fn with each committed line from seq from to to-1,
+	// in order, without newlines. The slice is valid only during the call.
+	ReadLines(ctx context.Context, from, to uint64, fn func(seq uint64, line []byte) error) error
+
+	// Close releases the store. It does not wait for anything: the caller
+	// stops appending first.
+	Close() error
+}
+
+// Errors a Store returns for callers to branch on.
+var (
+	ErrNotFound = errors.New("entry not found")
+	ErrPoisoned = errors.New("store refuses writes after an I/O failure; reopen the log")
+	ErrClosed   = errors.New("store closed")
+)

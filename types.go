@@ -1,0 +1,63 @@
+package sealog
+
+import (
+	"encoding/json"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Event is what an application records.
+type Event struct {
+	// Kind says what happened, e.g. "user.login" or "invoice.approve".
+	// Required.
+	Kind string `json:"kind"`
+	// Actor says who did it (a user, a service). Optional.
+	Actor string `json:"actor,omitempty"`
+	// Resource says what it was done to. Optional.
+	Resource string `json:"resource,omitempty"`
+	// Payload holds the details: a value that encodes to a JSON object
+	// (a map, a struct), or a json.RawMessage holding one. nil records {}.
+	Payload any `json:"payload,omitempty"`
+}
+
+// Entry is an event as the log holds it.
+type Entry struct {
+	Seq      uint64
+	Time     time.Time
+	Kind     string
+	Actor    string
+	Resource string
+	Payload  json.RawMessage // the exact committed bytes; nil when erased
+	// Erased is set when the event's body was erased (GDPR): the header and
+	// the body commitment remain, so the log still verifies.
+	Erased   bool
+	LeafHash tlog.Hash
+	BodyHash tlog.Hash
+	Prev     tlog.Hash
+	// Line is the entry's stored line, without its newline.
+	Line []byte
+}
+
+// Receipt is what Append returns: proof that the event is in the log.
+// Keep it, and the log can never deny the event later: the checkpoint is
+// signed by the log's key and the proof ties the leaf to its root.
+type Receipt struct {
+	Seq      uint64    `json:"seq"`
+	Time     time.Time `json:"time"`
+	LeafHash tlog.Hash `json:"leaf_hash"`
+	// Checkpoint is the signed C2SP checkpoint of the batch that committed
+	// the event.
+	Checkpoint string `json:"checkpoint"`
+	// Proof is the inclusion proof of LeafHash in Checkpoint's tree.
+	Proof tlog.RecordProof `json:"proof"`
+}
+
+// Checkpoint is a signed checkpoint and what it says.
+type Checkpoint struct {
+	Origin string
+	Size   uint64
+	Root   tlog.Hash
+	// Note is the signed note, in C2SP signed-note text form.
+	Note []byte
+}
