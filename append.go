@@ -3,6 +3,7 @@ package sealog
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,11 +74,14 @@ func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
 	t := time.Unix(0, r.time).UTC()
 	for i := range rs {
 		seq := r.first + uint64(i)
-		proof, err := tlog.ProveRecord(int64(r.size), int64(seq), l.st)
-		if err != nil {
-			return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
+		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: r.leaves[i], Checkpoint: note}
+		if l.opts.ReceiptProofs {
+			proof, err := tlog.ProveRecord(int64(r.size), int64(seq), l.st)
+			if err != nil {
+				return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
+			}
+			rs[i].Proof = proof
 		}
-		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: r.leaves[i], Checkpoint: note, Proof: proof}
 	}
 	return rs, nil
 }
@@ -94,11 +98,14 @@ func (l *Log) prepare(evs []Event, out []prepared) error {
 		ev, p := &evs[i], &out[i]
 		var err error
 		buf, err = encodePayload(buf[:0], ev.Payload)
+		var salted []byte // salt || event, so that the body hash is one Sum256
 		if err == nil {
-			p.event, err = format.AppendEvent(make([]byte, 0, len(buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48), ev.Kind, ev.Actor, ev.Resource, buf)
+			salted = make([]byte, format.SaltSize, format.SaltSize+len(buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48)
+			copy(salted, salts[i*format.SaltSize:])
+			salted, err = format.AppendEvent(salted, ev.Kind, ev.Actor, ev.Resource, buf)
 		}
-		if err == nil && len(p.event) > l.opts.MaxEventSize {
-			err = fmt.Errorf("event is %d bytes encoded, over the %d-byte limit", len(p.event), l.opts.MaxEventSize)
+		if err == nil && len(salted)-format.SaltSize > l.opts.MaxEventSize {
+			err = fmt.Errorf("event is %d bytes encoded, over the %d-byte limit", len(salted)-format.SaltSize, l.opts.MaxEventSize)
 		}
 		if err != nil {
 			if len(evs) == 1 {
@@ -106,8 +113,9 @@ func (l *Log) prepare(evs []Event, out []prepared) error {
 			}
 			return fmt.Errorf("sealog: event %d: %w", i, err)
 		}
-		copy(p.salt[:], salts[i*format.SaltSize:])
-		p.body = format.BodyHash(&p.salt, p.event)
+		copy(p.salt[:], salted)
+		p.event = salted[format.SaltSize:]
+		p.body = sha256.Sum256(salted) // = format.BodyHash(&p.salt, p.event)
 	}
 	return nil
 }

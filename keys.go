@@ -53,9 +53,10 @@ func ParseKey(skey string) (*Key, error) {
 		}
 		return nil, errors.New("not a signer key (it should start with PRIVATE+KEY+; was a verifier key given?)")
 	}
-	// A note signer key is PRIVATE+KEY+name+hash+base64(alg || seed).
-	i := strings.LastIndexByte(skey, '+')
-	raw, err := base64.StdEncoding.DecodeString(skey[i+1:])
+	// A note signer key is PRIVATE+KEY+name+hash+base64(alg || seed); the
+	// name has no '+', the base64 may.
+	parts := strings.SplitN(skey, "+", 5)
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
 		return nil, errors.New("malformed signer key: not an Ed25519 key")
 	}
@@ -165,4 +166,3 @@ func ParseVerifier(vkey string) (note.Verifier, string, error) {
 	}
 	return v, vkey, nil
 }
-

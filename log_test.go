@@ -55,6 +55,9 @@ func TestAppendReadReopen(t *testing.T) {
 		if r.Seq != uint64(i) {
 			t.Fatalf("receipt seq %d, want %d", r.Seq, i)
 		}
+		if err := l.Prove(&r); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := VerifyReceipt(r, k.VerifierKey()); err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,12 @@ type Options struct {
 	// MaxEventSize caps the encoded size of one event. 0 means 1 MiB.
 	MaxEventSize int
 
+	// ReceiptProofs makes Append and AppendBatch put the inclusion proof in
+	// each Receipt. Computing it costs about as much CPU as the rest of an
+	// append, so it is off by default: Log.Prove fills in a receipt's proof
+	// later, for the receipts that are handed out.
+	ReceiptProofs bool
+
 	// Clock returns the time to stamp entries with; nil means time.Now.
 	// The log never lets time go backwards, whatever Clock returns.
 	Clock func() time.Time

@@ -43,8 +43,7 @@ type batch struct {
 // sequencer is the one goroutine that orders entries. It builds the next
 // batch (seq, time, leaf hashes, tree hashes, lines) while the committer
 // goroutine writes and fsyncs the previous one, and closes and signs the
-// batch only when the committer is free to take it: so batches grow with
-// the load, and each costs one write, one fsync and one signature.
+// batch only when the committer is free to take it.
 type sequencer struct {
 	log *Log
 
@@ -55,24 +54,24 @@ type sequencer struct {
 	lastTime int64
 
 	// The pending batch and the state before it (for rollback).
-	pending  batch
-	entries  int
-	before   tree.Edge
-	beforeN  uint64
-	beforeL  tlog.Hash
-	beforeT  int64
-	scratch  []tlog.Hash
+	pending batch
+	entries int
+	before  tree.Edge
+	beforeN uint64
+	beforeL tlog.Hash
+	beforeT int64
+	scratch []tlog.Hash
 
 	idle    chan struct{} // the committer is ready for a batch
 	batches chan *batch
-	free    chan *batch // recycled batch buffers
-	quit    chan struct{}
+	free    chan *batch   // recycled batch buffers
+	quit    chan struct{} // closed when the sequencer stops
 }
 
 func (s *sequencer) start() {
 	s.idle = make(chan struct{})
 	s.batches = make(chan *batch)
-	s.free = make(chan *batch, 2)
+	s.free = make(chan *batch, 4)
 	s.quit = make(chan struct{})
 	s.reset()
 	go s.run()
@@ -199,32 +198,58 @@ func (s *sequencer) reset() {
 	s.beforeN, s.beforeL, s.beforeT = s.next, s.last, s.lastTime
 }
 
-// commit is the committer goroutine: it writes each batch to the store and
-// answers the batch's callers once the store says it is durable.
+// commit is the committer goroutine: it takes each closed batch as soon as
+// it is free, writes it and syncs it, and answers the batch's callers. The
+// sequencer closes a batch only when the committer is free, so there is
+// one signature and one fsync per batch, and batches grow with the load
+// (requests that arrive during a commit all go into the next batch).
 func (s *sequencer) commit() {
 	defer close(s.log.seqDone)
 	ctx := context.Background()
+	var done *batch // committed, callers not yet answered
+	var doneErr error
 	for {
+		// If the sequencer has a batch waiting, let it sign while this
+		// goroutine wakes the last batch's callers; if not, wake them first.
 		select {
 		case s.idle <- struct{}{}:
-		case <-s.quit:
-			return
+			if done != nil {
+				s.complete(done, doneErr)
+			}
+		default:
+			if done != nil {
+				s.complete(done, doneErr)
+			}
+			select {
+			case s.idle <- struct{}{}:
+			case <-s.quit:
+				return
+			}
 		}
+		done = nil
 		b := <-s.batches
-		err := s.log.st.Append(ctx, &b.Batch)
+		err := s.log.st.Write(ctx, &b.Batch)
+		if err == nil {
+			_, err = s.log.st.Sync(ctx)
+		}
 		if err != nil {
 			s.log.fail(err)
 			err = fmt.Errorf("sealog: commit failed; the log refuses appends until reopened: %w", err)
 		}
-		size := b.First + uint64(len(b.Ends))
-		for _, r := range b.reqs {
-			r.err, r.size, r.note = err, size, b.Checkpoint
-			close(r.done)
-		}
-		b.reqs = b.reqs[:0]
-		select {
-		case s.free <- b:
-		default:
-		}
+		done, doneErr = b, err
+	}
+}
+
+// complete answers a batch's callers and recycles its buffers.
+func (s *sequencer) complete(b *batch, err error) {
+	size := b.First + uint64(len(b.Ends))
+	for _, r := range b.reqs {
+		r.err, r.size, r.note = err, size, b.Checkpoint
+		close(r.done)
+	}
+	b.reqs = b.reqs[:0]
+	select {
+	case s.free <- b:
+	default:
 	}
 }

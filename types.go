@@ -49,8 +49,9 @@ type Receipt struct {
 	// Checkpoint is the signed C2SP checkpoint of the batch that committed
 	// the event.
 	Checkpoint string `json:"checkpoint"`
-	// Proof is the inclusion proof of LeafHash in Checkpoint's tree.
-	Proof tlog.RecordProof `json:"proof"`
+	// Proof is the inclusion proof of LeafHash in Checkpoint's tree: set
+	// when Options.ReceiptProofs is, or by Log.Prove.
+	Proof tlog.RecordProof `json:"proof,omitempty"`
 }
 
 // Checkpoint is a signed checkpoint and what it says.

@@ -59,40 +59,22 @@ func CompactPayload(dst, p []byte) ([]byte, error) {
 	if !utf8.Valid(p) {
 		return dst, errorf("payload is not valid UTF-8")
 	}
-	if isCompact(p) {
-		if !json.Valid(p) {
-			return dst, errorf("payload is not valid JSON")
-		}
+	valid, compact := scanObject(p)
+	if compact {
 		return append(dst, p...), nil
 	}
 	var b bytes.Buffer
-	if err := json.Compact(&b, p); err != nil {
-		return dst, errorf("payload is not valid JSON: %v", err)
+	if err := json.Compact(&b, p); err != nil || !valid {
+		return dst, errorf("payload is not valid JSON: %v", errOr(err, "malformed"))
 	}
 	return append(dst, b.Bytes()...), nil
 }
 
-// isCompact reports whether p has no white space outside strings, so that
-// it can be validated without being rewritten.
-func isCompact(p []byte) bool {
-	inStr, esc := false, false
-	for _, c := range p {
-		switch {
-		case esc:
-			esc = false
-		case inStr:
-			if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			return false
-		}
+func errOr(err error, s string) string {
+	if err != nil {
+		return err.Error()
 	}
-	return true
+	return s
 }
 
 // ParseEvent decodes an event object as stored in a line.

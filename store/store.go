@@ -41,17 +41,24 @@ type Batch struct {
 	LastTime int64
 }
 
-// Store persists a log. Append is called by one goroutine at a time; the
-// read methods may be called concurrently with each other and with Append,
-// and see only committed entries.
+// Store persists a log. Write and Sync are called by the log's writer
+// goroutines (Write by one goroutine at a time, Sync by another, possibly
+// at the same time); the read methods may be called concurrently with
+// everything, and see only synced entries.
 type Store interface {
-	// Head returns the committed state.
+	// Head returns the committed (synced) state.
 	Head() Head
 
-	// Append makes b durable: when it returns nil, the batch survives a
-	// crash. An error means the batch may or may not be durable; the store
-	// then refuses every later Append (ErrPoisoned) until it is reopened.
-	Append(ctx context.Context, b *Batch) error
+	// Write appends b after the batches written before it, without waiting
+	// for it to be durable. Readers do not see it until a Sync covers it.
+	Write(ctx context.Context, b *Batch) error
+
+	// Sync makes every batch written before the call durable and visible,
+	// and returns the committed size. When it returns nil, those batches
+	// survive a crash. An error from Write or Sync means the batches not
+	// yet synced may or may not be durable; the store then refuses every
+	// later Write and Sync (ErrPoisoned) until it is reopened.
+	Sync(ctx context.Context) (uint64, error)
 
 	// ReadHashes implements tlog.HashReader over committed hashes.
 	ReadHashes(indexes []int64) ([]tlog.Hash, error)
@@ -64,8 +71,9 @@ type Store interface {
 	// in order, without newlines. The slice is valid only during the call.
 	ReadLines(ctx context.Context, from, to uint64, fn func(seq uint64, line []byte) error) error
 
-	// Close releases the store. It does not wait for anything: the caller
-	// stops appending first.
+	// Close makes the written batches durable, flushes what the store
+	// keeps besides, and releases the store. The caller stops writing
+	// first.
 	Close() error
 }
 

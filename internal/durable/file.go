@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // File is an append-only file whose handle is poisoned by its first I/O
-// failure. It is not safe for concurrent writers; concurrent ReadAt calls
-// are fine.
+// failure. One goroutine may Write while another calls Sync; ReadAt may be
+// called concurrently with everything.
 type File struct {
 	f    *os.File
-	size int64 // bytes written (the append position)
-	err  error // first failure; set once
+	size int64 // bytes written (the append position); owned by the writer
+
+	mu  sync.Mutex
+	err error // first failure; set once
 }
 
 // OpenFile opens (creating with perm if needed) the file at path for
@@ -33,19 +36,32 @@ func (w *File) Name() string { return w.f.Name() }
 func (w *File) Size() int64 { return w.size }
 
 // Err returns the failure that poisoned the file, or nil.
-func (w *File) Err() error { return w.err }
+func (w *File) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
 
 func (w *File) fail(op string, err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.err == nil {
 		w.err = fmt.Errorf("%s %s: %w", op, w.f.Name(), err)
 	}
 	return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
 }
 
+func (w *File) poisoned() error {
+	if err := w.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrPoisoned, err)
+	}
+	return nil
+}
+
 // Write appends p at the append position. It is not durable until Sync.
 func (w *File) Write(p []byte) error {
-	if w.err != nil {
-		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	if err := w.poisoned(); err != nil {
+		return err
 	}
 	n, err := w.f.WriteAt(p, w.size)
 	w.size += int64(n)
@@ -58,8 +74,8 @@ func (w *File) Write(p []byte) error {
 // Sync makes everything written so far durable (fdatasync where the
 // platform has it).
 func (w *File) Sync() error {
-	if w.err != nil {
-		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	if err := w.poisoned(); err != nil {
+		return err
 	}
 	if err := datasync(w.f); err != nil {
 		return w.fail("fsync", err)
@@ -69,8 +85,8 @@ func (w *File) Sync() error {
 
 // Truncate cuts the file to size bytes and moves the append position there.
 func (w *File) Truncate(size int64) error {
-	if w.err != nil {
-		return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
+	if err := w.poisoned(); err != nil {
+		return err
 	}
 	if err := w.f.Truncate(size); err != nil {
 		return w.fail("truncate", err)
@@ -98,3 +114,7 @@ func Wrap(f *os.File) *File {
 	}
 	return w
 }
+
+// DataSync flushes a file's data (fdatasync where the platform has it),
+// for writes that need no poisoning, such as preallocation.
+func DataSync(f *os.File) error { return datasync(f) }

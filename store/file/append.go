@@ -12,24 +12,23 @@ import (
 	"github.com/sealog/sealog/store"
 )
 
-// Append writes a batch and returns once it is durable: one write to the
-// active segment, one each to the index and hashes files, one fdatasync of
-// the segment.
-func (s *Store) Append(ctx context.Context, b *store.Batch) error {
+// Write appends a batch: one write to the active segment, one each to the
+// index and hashes files. It does not wait for the disk; Sync does.
+func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 	if s.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	if s.poisoned != nil {
-		return fmt.Errorf("%w: %w", store.ErrPoisoned, s.poisoned)
-	}
 	s.mu.RLock()
-	closed, size := s.closed, s.head.Size
+	closed, written, poisoned := s.closed, s.written.Size, s.poisoned
 	s.mu.RUnlock()
+	if poisoned != nil {
+		return fmt.Errorf("%w: %w", store.ErrPoisoned, poisoned)
+	}
 	if closed {
 		return store.ErrClosed
 	}
-	if b.First != size {
-		return fmt.Errorf("batch starts at %d but the log has %d entries", b.First, size)
+	if b.First != written {
+		return fmt.Errorf("batch starts at %d but the log has %d entries", b.First, written)
 	}
 	if len(b.Ends) == 0 {
 		return nil
@@ -46,59 +45,101 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) error {
 		binary.BigEndian.PutUint64(ib[8*i:], uint64(base)+uint64(start))
 		start = end
 	}
+	s.pre.beforeWrite(base, int64(len(b.Lines)))
 	if err := s.seg.Write(b.Lines); err != nil {
 		return s.poison(err)
 	}
+	s.pre.afterWrite(s.seg.Size())
 	if err := s.index.Write(ib); err != nil {
 		return s.poison(err)
 	}
 	if err := s.hashes.Write(hashBytes(b.Hashes)); err != nil {
 		return s.poison(err)
 	}
-	if err := s.seg.Sync(); err != nil {
-		return s.poison(err)
-	}
 	s.mu.Lock()
-	s.head = store.Head{Size: b.First + uint64(len(b.Ends)), LastLeaf: b.LastLeaf, LastTime: b.LastTime, Checkpoint: b.Checkpoint}
+	s.written = store.Head{Size: b.First + uint64(len(b.Ends)), LastLeaf: b.LastLeaf, LastTime: b.LastTime, Checkpoint: b.Checkpoint}
 	s.mu.Unlock()
-	s.pub.publish()
 	return nil
 }
 
+// Sync makes every batch written so far durable (one fdatasync of the
+// active segment) and visible to readers.
+func (s *Store) Sync(ctx context.Context) (uint64, error) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.RLock()
+	target, head, seg, poisoned := s.written, s.head.Size, s.seg, s.poisoned
+	s.mu.RUnlock()
+	if poisoned != nil {
+		return head, fmt.Errorf("%w: %w", store.ErrPoisoned, poisoned)
+	}
+	if target.Size == head {
+		return head, nil
+	}
+	if err := seg.Sync(); err != nil {
+		return head, s.poison(err)
+	}
+	s.mu.Lock()
+	s.head = target
+	s.mu.Unlock()
+	s.pub.publish()
+	return target.Size, nil
+}
+
 // poison records the first write failure: from then on the store refuses
-// appends, because what reached the disk is unknown.
+// writes, because what reached the disk is unknown.
 func (s *Store) poison(err error) error {
-	if s.poisoned == nil {
+	s.mu.Lock()
+	first := s.poisoned == nil
+	if first {
 		s.poisoned = err
+	}
+	s.mu.Unlock()
+	if first {
 		s.log.Error("write failed; the log refuses appends until it is reopened", "error", err)
 	}
 	return fmt.Errorf("%w: %w", store.ErrPoisoned, err)
 }
 
-// rotate seals the active segment and starts a new one at first. The
-// derived files are made durable first, so that a new segment's existence
-// proves them complete up to its first entry.
+// rotate seals the active segment and starts a new one at first. It holds
+// off Sync meanwhile, syncs everything written so far itself, and makes
+// the derived files durable before the new segment exists, so that a new
+// segment proves them complete up to its first entry.
 func (s *Store) rotate(first uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if err := s.seal(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	sealed := s.segs[len(s.segs)-1].first
+	s.head = s.written
+	s.mu.Unlock()
+	if err := s.newSegment(first); err != nil {
+		return err
+	}
+	s.pub.publish()
+	if s.comp != nil {
+		s.comp.enqueue(sealed)
+	}
+	s.log.Debug("sealed a segment", "first", sealed, "next", first)
+	return nil
+}
+
+// seal makes the active segment and the derived files durable and cuts
+// the segment's preallocated tail.
+func (s *Store) seal() error {
 	if err := s.index.Sync(); err != nil {
 		return err
 	}
 	if err := s.hashes.Sync(); err != nil {
 		return err
 	}
-	if err := s.seg.Sync(); err != nil {
+	s.pre.detach()
+	if err := s.seg.Truncate(s.seg.Size()); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	sealed := s.segs[len(s.segs)-1].first
-	s.mu.RUnlock()
-	if err := s.newSegment(first); err != nil {
-		return err
-	}
-	if s.comp != nil {
-		s.comp.enqueue(sealed)
-	}
-	s.log.Debug("sealed a segment", "first", sealed, "next", first)
-	return nil
+	return s.seg.Sync()
 }
 
 var _ tlog.HashReader = (*Store)(nil)

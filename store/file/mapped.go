@@ -50,6 +50,57 @@ func (m *mapped) readAt(p []byte, off int64) error {
 	}
 }
 
+// readRecords calls fn with each record of the given size at the given
+// record indexes, under one lock and one fault guard: a proof reads twenty
+// or so hashes at a time.
+func (m *mapped) readRecords(indexes []int64, size int, fn func(i int, b []byte)) error {
+	for {
+		m.mu.RLock()
+		if m.f == nil {
+			m.mu.RUnlock()
+			return errClosed
+		}
+		missing := -1
+		for _, x := range indexes {
+			c := int(x * int64(size) / mapChunk)
+			if c >= len(m.maps) || m.maps[c] == nil {
+				missing = c
+				break
+			}
+		}
+		if missing < 0 {
+			err := noFault(func() {
+				for i, x := range indexes {
+					off := x * int64(size)
+					chunk := m.maps[off/mapChunk]
+					fn(i, chunk[off%mapChunk:off%mapChunk+int64(size)])
+				}
+			})
+			m.mu.RUnlock()
+			if err != nil {
+				return fmt.Errorf("reading %s: %v", m.f.Name(), err)
+			}
+			return nil
+		}
+		m.mu.RUnlock()
+		if _, err := m.mapChunk(missing); err != nil {
+			return err
+		}
+	}
+}
+
+// noFault runs fn, turning a memory fault into an error.
+func noFault(fn func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	fn()
+	return nil
+}
+
 // copyNoFault copies src to dst, turning a memory fault into an error: a
 // fault means the file shrank under the mapping (another process cut it
 // during recovery), which must not crash the reader.

@@ -6,13 +6,16 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sealog/sealog/layout"
 )
 
 // publisher rewrites the checkpoint file after batches, in the background
-// and coalescing: under load it writes the newest checkpoint, not every
-// one. It does not fsync (the entries and their signature are already
+// and throttled: the first batch after a quiet spell is published at once,
+// later ones at most every publishInterval, always the newest. (Creating
+// and renaming a file per batch would cost more CPU than the batch, and
+// its metadata would slow every fsync.) It does not fsync (the entries and their signature are already
 // durable in the segment, and recovery rewrites the file); Close writes it
 // durably.
 type publisher struct {
@@ -37,10 +40,19 @@ func (p *publisher) publish() {
 	}
 }
 
+// publishInterval is the longest the checkpoint file lags the log under
+// continuous load.
+const publishInterval = 100 * time.Millisecond
+
 func (p *publisher) run() {
 	defer close(p.done)
 	path := filepath.Join(p.s.dir, layout.CheckpointFile)
+	var lastWrite time.Time
 	for range p.wake {
+		if d := time.Since(lastWrite); d < publishInterval {
+			time.Sleep(publishInterval - d)
+		}
+		lastWrite = time.Now()
 		ck := p.s.Head().Checkpoint
 		if ck == nil || bytes.Equal(ck, p.last) {
 			continue

@@ -34,10 +34,8 @@ func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 func (s *Store) readHashesRaw(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if err := s.hashMap.readAt(out[i][:], x*tlog.HashSize); err != nil {
-			return nil, err
-		}
+	if err := s.hashMap.readRecords(indexes, tlog.HashSize, func(i int, b []byte) { copy(out[i][:], b) }); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

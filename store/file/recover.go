@@ -337,13 +337,15 @@ func (s *Store) checkCheckpointFile() error {
 	return durable.WriteFile(path, s.head.Checkpoint, 0o644)
 }
 
-// newSegment creates an empty active segment whose first entry is first.
+// newSegment makes the active segment whose first entry is first: the
+// spare segment renamed into place when one is ready, else a new file.
 func (s *Store) newSegment(first uint64) error {
 	sd := filepath.Join(s.dir, layout.SegmentsDir)
 	if err := os.MkdirAll(sd, 0o755); err != nil {
 		return err
 	}
 	path := filepath.Join(sd, layout.SegmentName(first, false))
+	fromSpare := s.pre.takeSpare(path)
 	f, err := durable.OpenFile(path, 0, 0o644)
 	if err != nil {
 		return err
@@ -359,6 +361,7 @@ func (s *Store) newSegment(first uint64) error {
 	s.mu.Lock()
 	s.segs = append(s.segs, segment{first: first, path: path})
 	s.mu.Unlock()
+	s.pre.attach(f, fromSpare)
 	return nil
 }
 
@@ -384,5 +387,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-

@@ -22,9 +22,9 @@ type scanner struct {
 	last   tlog.Hash // leaf hash of entry next-1
 	time   int64     // time of entry next-1
 
-	segOff  []int64     // index entries (offsets) of lines scanned in this segment
-	hashes  []tlog.Hash // stored hashes of lines scanned in this segment
-	stored  []tlog.Hash // scratch
+	segOff []int64     // index entries (offsets) of lines scanned in this segment
+	hashes []tlog.Hash // stored hashes of lines scanned in this segment
+	stored []tlog.Hash // scratch
 	// signed is the state after the newest line that carries a signature
 	// in this segment, or at the segment's start (sig nil) before any.
 	signed signedPoint

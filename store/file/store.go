@@ -3,6 +3,7 @@
 package file
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,16 +32,21 @@ type Store struct {
 	verifier note.Verifier
 	lock     *lockfile.Lock // nil when read-only
 
-	// Owned by the appending goroutine (and Open/Close).
-	seg      *durable.File // the active segment
-	index    *durable.File
-	hashes   *durable.File
-	poisoned error
+	// Owned by the writing goroutine (and Open/Close); seg is replaced
+	// under mu and syncMu.
+	seg    *durable.File // the active segment
+	index  *durable.File
+	hashes *durable.File
+	pre    *prealloc
 
-	mu     sync.RWMutex // guards head, segs and closed
-	head   store.Head
-	segs   []segment // every segment, the active one last
-	closed bool
+	syncMu sync.Mutex // held by Sync and by rotation
+
+	mu       sync.RWMutex // guards the fields below and seg
+	head     store.Head   // synced: what readers see
+	written  store.Head   // written, maybe not yet synced
+	segs     []segment    // every segment, the active one last
+	closed   bool
+	poisoned error // the first write or sync failure
 
 	hashMap  *mapped
 	indexMap *mapped
@@ -177,6 +183,8 @@ func (s *Store) open() error {
 	if err := s.recover(); err != nil {
 		return err
 	}
+	s.written = s.head
+	s.pre = startPrealloc(s.seg, filepath.Join(s.dir, layout.SegmentsDir), s.opts.SegmentSize, s.log)
 	s.pub = startPublisher(s)
 	if s.opts.Compress {
 		s.comp = startCompressor(s)
@@ -252,25 +260,32 @@ func (s *Store) Dir() string { return s.dir }
 // Metadata returns the log's metadata.
 func (s *Store) Metadata() layout.Metadata { return s.meta }
 
-// Close flushes the derived files and the checkpoint durably, trims the
-// active segment, and releases the lock. The caller must not Append
-// concurrently.
+// Close syncs what was written, trims the active segment's preallocated
+// space, writes the derived files and the checkpoint durably, and releases
+// the lock. The caller must have stopped writing.
 func (s *Store) Close() error {
+	var errs []error
+	if !s.opts.ReadOnly {
+		if _, err := s.Sync(context.Background()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	poisoned := s.poisoned
 	s.mu.Unlock()
-	var errs []error
 	if s.comp != nil {
 		s.comp.stop()
 	}
+	s.pre.close()
 	if s.pub != nil {
 		errs = append(errs, s.pub.stop())
 	}
-	if !s.opts.ReadOnly && s.poisoned == nil {
+	if !s.opts.ReadOnly && poisoned == nil {
 		errs = append(errs, s.flush())
 	}
 	s.closeFiles()
@@ -278,13 +293,10 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// flush makes the derived files durable and writes the checkpoint file
-// durably.
+// flush trims the active segment, makes it and the derived files durable,
+// and writes the checkpoint file durably.
 func (s *Store) flush() error {
-	if err := s.index.Sync(); err != nil {
-		return err
-	}
-	if err := s.hashes.Sync(); err != nil {
+	if err := s.seal(); err != nil {
 		return err
 	}
 	h := s.Head()
@@ -308,5 +320,3 @@ func (s *Store) closeFiles() {
 		}
 	}
 }
-
-

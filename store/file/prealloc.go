@@ -1,0 +1,280 @@
+//go:build unix
+
+package file
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"unsafe"
+
+	"github.com/sealog/sealog/internal/durable"
+)
+
+// Preallocation. An fdatasync after an append that grows a file must also
+// commit the new size and block allocation to the filesystem journal; one
+// after a write into space that is already allocated and written only
+// flushes data, which on ext4 here takes half the time. So a background
+// goroutine keeps space ready:
+//
+//   - a spare segment: a file of SegmentSize zero bytes, synced, that the
+//     next rotation renames into place as the new active segment;
+//   - when the active segment was not born from a spare (a new log, or one
+//     just opened), it zero-fills the active segment itself, a few MiB
+//     ahead of the write position.
+//
+// The zeros are NUL padding that readers stop at (docs/FORMAT.md), that
+// recovery cuts, and that sealing or closing a segment truncates.
+const (
+	preChunk   = 4 << 20 // zero-filled per step in the active segment
+	preLowMark = 2 << 20 // start a step when less than this is left
+	preLead    = 1 << 20 // leave this much before the first step, so the writer never waits on it
+)
+
+// spareName is the spare segment's name in segments/; it is not a segment
+// name, so readers ignore it.
+const spareName = "spare"
+
+type prealloc struct {
+	log   *slog.Logger
+	dir   string // segments directory
+	size  int64  // segment size
+	zeros []byte
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	f        *durable.File // the active segment; nil when detached
+	pos      int64         // the writer's position in it
+	end      int64         // the active segment is written (data or zeros) up to here
+	busy     bool          // a step is zero-filling [busyFrom, busyTo) of f
+	busyFrom int64
+	busyTo   int64
+	failed   bool // zero-filling failed once: stop trying
+	spare    bool // the spare segment is ready
+
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
+}
+
+func startPrealloc(f *durable.File, dir string, size int64, log *slog.Logger) *prealloc {
+	p := &prealloc{log: log, dir: dir, size: size, zeros: alignedZeros(1 << 20),
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	p.cond = sync.NewCond(&p.mu)
+	os.Remove(filepath.Join(dir, spareName)) // maybe half made before a crash
+	p.f, p.pos, p.end = f, f.Size(), f.Size()+preLead
+	go p.run()
+	p.kick()
+	return p
+}
+
+func (p *prealloc) kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// beforeWrite waits while [off, off+n) overlaps the region being
+// zero-filled, so that zeros never land on data.
+func (p *prealloc) beforeWrite(off, n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	for p.busy && off < p.busyTo && off+n > p.busyFrom {
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
+}
+
+// afterWrite records the new write position and starts a step if the
+// preallocated space runs low.
+func (p *prealloc) afterWrite(pos int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.pos = pos
+	if p.end < pos {
+		p.end = pos
+	}
+	low := p.f != nil && !p.failed && !p.busy && p.end-pos < preLowMark && p.end < p.size
+	p.mu.Unlock()
+	if low {
+		p.kick()
+	}
+}
+
+// detach waits for a step in progress and stops touching the active
+// segment (before it is truncated and sealed).
+func (p *prealloc) detach() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	for p.busy {
+		p.cond.Wait()
+	}
+	p.f = nil
+	p.mu.Unlock()
+}
+
+// takeSpare renames the spare segment to path if it is ready, and reports
+// whether it did. The caller syncs the directory.
+func (p *prealloc) takeSpare(path string) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.spare {
+		return false
+	}
+	p.spare = false
+	if err := os.Rename(filepath.Join(p.dir, spareName), path); err != nil {
+		p.log.Warn("using the spare segment failed", "error", err)
+		return false
+	}
+	return true
+}
+
+// attach makes f the active segment; fromSpare says it is already
+// zero-filled to the segment size.
+func (p *prealloc) attach(f *durable.File, fromSpare bool) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	for p.busy {
+		p.cond.Wait()
+	}
+	p.f, p.pos, p.end = f, f.Size(), f.Size()+preLead
+	if fromSpare {
+		p.end = p.size
+	}
+	p.mu.Unlock()
+	p.kick()
+}
+
+// close stops the goroutine and removes the spare.
+func (p *prealloc) close() {
+	if p == nil {
+		return
+	}
+	p.detach()
+	close(p.quit)
+	<-p.done
+	os.Remove(filepath.Join(p.dir, spareName))
+}
+
+func (p *prealloc) run() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.wake:
+		case <-p.quit:
+			return
+		}
+		for p.step() {
+			select {
+			case <-p.quit:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// step does one piece of work and reports whether there may be more:
+// extending the active segment comes first, then making the spare.
+func (p *prealloc) step() bool {
+	p.mu.Lock()
+	if p.f != nil && !p.failed && p.end < p.size && p.end-p.pos < preChunk {
+		f, from := p.f, p.end
+		p.busy, p.busyFrom, p.busyTo = true, from, from+preChunk
+		p.mu.Unlock()
+		err := zeroFill(f.Name(), from, preChunk, p.zeros, p.quit)
+		p.mu.Lock()
+		p.busy = false
+		if err != nil {
+			p.failed = true
+			p.log.Warn("preallocating segment space failed; appends go on without it", "error", err)
+		} else if p.f == f && p.end < from+preChunk {
+			p.end = from + preChunk
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		return err == nil
+	}
+	need := !p.spare && !p.failed
+	p.mu.Unlock()
+	if !need {
+		return false
+	}
+	err := p.makeSpare()
+	p.mu.Lock()
+	if err != nil {
+		p.failed = true
+		p.log.Warn("preparing a spare segment failed; appends go on without it", "error", err)
+	} else {
+		p.spare = true
+	}
+	p.mu.Unlock()
+	return false
+}
+
+// makeSpare writes the spare segment: size zero bytes, synced.
+func (p *prealloc) makeSpare() error {
+	path := filepath.Join(p.dir, spareName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	size := (p.size + zeroAlign - 1) &^ (zeroAlign - 1)
+	if err := zeroFill(path, 0, size, p.zeros, p.quit); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// zeroAlign is the alignment direct I/O needs (and block filesystems use).
+const zeroAlign = 4096
+
+// zeroFill writes n zero bytes at off in the file at path and syncs them.
+// It uses direct I/O where the filesystem allows (no page cache to fill,
+// nothing for the log's own fsyncs to flush), and plain writes elsewhere.
+// off and n are rounded out to zeroAlign.
+func zeroFill(path string, off, n int64, zeros []byte, quit <-chan struct{}) error {
+	end := off + n
+	off = (off + zeroAlign - 1) &^ (zeroAlign - 1)
+	f, err := openDirect(path)
+	if err != nil {
+		if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+			return err
+		}
+	}
+	defer f.Close()
+	for ; off < end; off += int64(len(zeros)) {
+		select {
+		case <-quit:
+			return errors.New("stopped")
+		default:
+		}
+		if _, err := f.WriteAt(zeros, off); err != nil {
+			return err
+		}
+	}
+	return durable.DataSync(f)
+}
+
+// alignedZeros returns n zero bytes aligned to zeroAlign in memory.
+func alignedZeros(n int) []byte {
+	b := make([]byte, n+zeroAlign)
+	skip := (zeroAlign - int(uintptr(unsafe.Pointer(&b[0]))%zeroAlign)) % zeroAlign
+	return b[skip : skip+n]
+}
