@@ -139,25 +139,26 @@ func decodeHex(dst, src []byte) bool {
 	if len(src) != 2*len(dst) {
 		return false
 	}
+	bad := byte(0)
 	for i := range dst {
-		hi, lo := unhex(src[2*i]), unhex(src[2*i+1])
-		if hi > 15 || lo > 15 {
-			return false
-		}
-		dst[i] = hi<<4 | lo
+		hi, lo := unhexTable[src[2*i]], unhexTable[src[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&15
 	}
-	return true
+	return bad&0x80 == 0
 }
 
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
+// unhexTable maps a lower-case hex digit to its value and anything else
+// to 0xff, so that decodeHex checks a whole hash with one test.
+var unhexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 255
-}
+	for i, c := range hexDigits {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 // AppendHex appends the lower-case hex encoding of src to dst.
 func AppendHex(dst, src []byte) []byte { return appendHex(dst, src) }

@@ -1,0 +1,30 @@
+package verify_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestIndependent enforces that the verifier shares no code with what it
+// verifies beyond the format definition: it must not import the writer
+// (the root package), any store, or the durable-write code.
+func TestIndependent(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/sealog/sealog/verify").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string]bool{
+		"github.com/sealog/sealog/verify":           true,
+		"github.com/sealog/sealog/format":           true,
+		"github.com/sealog/sealog/checkpoint":       true,
+		"github.com/sealog/sealog/tree":             true,
+		"github.com/sealog/sealog/layout":           true,
+		"github.com/sealog/sealog/internal/lockfile": true, // to tell a live log; it only tests a lock
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "github.com/sealog/sealog") && !allowed[p] {
+			t.Errorf("verify depends on %s", p)
+		}
+	}
+}
