@@ -85,6 +85,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		SegmentSize: opts.SegmentSize,
 		Compress:    opts.Compress,
 		Logger:      lg,
+		Now:         opts.Clock,
 	}
 	if opts.Key != nil {
 		fo.Create, fo.Origin, fo.Key = !opts.ReadOnly, opts.Key.Origin(), opts.Key.VerifierKey()

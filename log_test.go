@@ -3,10 +3,14 @@ package sealog
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/sealog/sealog/verify"
 )
 
 // testKey returns a fresh key for origin "test.example/log".
@@ -119,6 +123,55 @@ func TestConcurrentAppends(t *testing.T) {
 	for i, s := range seen {
 		if !s {
 			t.Fatalf("seq %d missing", i)
+		}
+	}
+}
+
+func TestErase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	k := testKey(t)
+	for _, compress := range []bool{false, true} {
+		dir := filepath.Join(dir, fmt.Sprint(compress))
+		l, err := Open(dir, Options{Key: k, SegmentSize: 4096, Compress: compress, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 60; i++ {
+			if _, err := l.Append(ctx, Event{Kind: "k", Actor: "alice", Payload: map[string]int{"i": i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, seq := range []uint64{3, 59} { // a sealed segment, the active one
+			before, _ := l.Entry(seq)
+			r, err := l.Erase(ctx, seq, "gdpr request 42")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := l.Entry(seq)
+			if err != nil || !e.Erased || e.Payload != nil || e.Actor != "" || e.LeafHash != before.LeafHash {
+				t.Fatalf("after erase: %+v %v", e, err)
+			}
+			rec, err := l.Entry(r.Seq)
+			if err != nil || rec.Kind != EraseKind || rec.Resource != fmt.Sprintf("entry/%d", seq) {
+				t.Fatalf("erasure record: %+v %v", rec, err)
+			}
+			if _, err := l.Erase(ctx, seq, "again"); !errors.Is(err, ErrErased) {
+				t.Fatalf("second erase: %v", err)
+			}
+		}
+		// Entries after the erased one still read (the index moved).
+		for i := uint64(0); i < l.Size(); i++ {
+			if _, err := l.Entry(i); err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: k.VerifierKey()})
+		if err != nil || !rep.Valid || rep.Erased != 2 {
+			t.Fatalf("verify after erase: %v %+v", err, rep)
 		}
 	}
 }

@@ -71,6 +71,11 @@ type Store interface {
 	// in order, without newlines. The slice is valid only during the call.
 	ReadLines(ctx context.Context, from, to uint64, fn func(seq uint64, line []byte) error) error
 
+	// Erase replaces committed entry seq's stored line with line (newline
+	// included), its erased form: the same header and leaf hash, without
+	// the salt and the event. When it returns nil the change is durable.
+	Erase(ctx context.Context, seq uint64, line []byte) error
+
 	// Close makes the written batches durable, flushes what the store
 	// keeps besides, and releases the store. The caller stops writing
 	// first.

@@ -18,6 +18,8 @@ func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 	if s.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.mu.RLock()
 	closed, written, poisoned := s.closed, s.written.Size, s.poisoned
 	s.mu.RUnlock()

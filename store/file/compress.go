@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,10 +89,15 @@ var errStopped = errors.New("stopped")
 // copy made of independent frames, plus a frame index. The copy is decoded
 // and checked against the original before the original is removed.
 func (s *Store) compressSegment(first uint64, quit <-chan struct{}) error {
+	s.rewrite.Lock()
+	defer s.rewrite.Unlock()
 	sd := filepath.Join(s.dir, layout.SegmentsDir)
 	plain := filepath.Join(sd, layout.SegmentName(first, false))
 	zpath := filepath.Join(sd, layout.SegmentName(first, true))
 	in, err := os.Open(plain)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // already compressed
+	}
 	if err != nil {
 		return err
 	}

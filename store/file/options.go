@@ -5,6 +5,7 @@ package file
 import (
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // DefaultSegmentSize is the size at which a segment is sealed and a new one
@@ -33,6 +34,9 @@ type Options struct {
 	Compress bool
 	// Logger receives what recovery and compaction did; nil is silent.
 	Logger *slog.Logger
+	// Now is the clock for the creation time in the metadata; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // ErrReadOnly is returned by Append on a store opened ReadOnly.

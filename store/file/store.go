@@ -39,7 +39,9 @@ type Store struct {
 	hashes *durable.File
 	pre    *prealloc
 
-	syncMu sync.Mutex // held by Sync and by rotation
+	syncMu  sync.Mutex // held by Sync and by rotation
+	writeMu sync.Mutex // held by Write and Erase
+	rewrite sync.Mutex // held while a sealed segment is compressed or erased in
 
 	mu       sync.RWMutex // guards the fields below and seg
 	head     store.Head   // synced: what readers see
@@ -72,8 +74,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.SegmentSize == 0 {
 		opts.SegmentSize = DefaultSegmentSize
 	}
-	if opts.SegmentSize < 4096 {
-		return nil, fmt.Errorf("segment size %d is below 4096 bytes", opts.SegmentSize)
+	if opts.SegmentSize < 1024 {
+		return nil, fmt.Errorf("segment size %d is below 1024 bytes", opts.SegmentSize)
 	}
 	lg := opts.Logger
 	if lg == nil {
@@ -130,7 +132,11 @@ func create(dir string, opts Options) (layout.Metadata, error) {
 	if ents, _ := os.ReadDir(filepath.Join(dir, layout.SegmentsDir)); len(ents) > 0 {
 		return layout.Metadata{}, fmt.Errorf("%s has segments but no %s: refusing to create a log over them", dir, layout.MetadataFile)
 	}
-	meta := layout.Metadata{Format: layout.FormatName, Origin: opts.Origin, Key: opts.Key, Created: time.Now().UTC().Truncate(time.Second)}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	meta := layout.Metadata{Format: layout.FormatName, Origin: opts.Origin, Key: opts.Key, Created: now().UTC().Truncate(time.Second)}
 	b, err := jsonIndent(meta)
 	if err != nil {
 		return meta, err
@@ -184,6 +190,9 @@ func (s *Store) open() error {
 		return err
 	}
 	s.written = s.head
+	if err := s.finishErase(); err != nil {
+		return err
+	}
 	s.pre = startPrealloc(s.seg, filepath.Join(s.dir, layout.SegmentsDir), s.opts.SegmentSize, s.log)
 	s.pub = startPublisher(s)
 	if s.opts.Compress {
