@@ -3,6 +3,7 @@ package sealog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -126,12 +127,15 @@ func (s *sequencer) add(r *request) {
 		close(r.done)
 		return
 	}
-	t := s.log.clock().UnixNano()
-	if t < s.lastTime {
-		t = s.lastTime
+	now := s.log.clock()
+	if now.Before(time.Unix(0, 0)) || now.After(format.MaxTime) {
+		r.err = fmt.Errorf("sealog: the clock reads %s, outside what a log can record (1970 to 2262); fix the system clock", now.UTC().Format(time.RFC3339))
+		close(r.done)
+		return
 	}
-	if t < 0 {
-		t = 0
+	t := now.UnixNano()
+	if t < s.lastTime {
+		t = s.lastTime // the clock stepped back: time never decreases in a log
 	}
 	r.first, r.time = s.next, t
 	r.leaves = make([]tlog.Hash, len(r.evs))

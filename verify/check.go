@@ -29,6 +29,7 @@ type checker struct {
 	flagged map[uint64]bool // entries already counted as tampered (bounded)
 
 	omittedFirst *uint64 // lowest seq among problems beyond the cap
+	forked       bool    // a verified checkpoint's root differs from the entries
 
 	targets map[uint64]*tlog.Hash // sizes whose root is wanted -> root, once reached
 	sig     sigPoint              // the newest signature seen
@@ -120,7 +121,7 @@ func (c *checker) line(r *lineResult, at place) {
 	}
 	at.seq = r.seq
 	if seg := &c.segs[at.segi]; at.line == 1 && r.seq != seg.First {
-		c.problem(ptr(min(r.seq, seg.First)), "segment", &at, fmt.Sprintf("segment %s starts with entry %d but its name says %d", seg.Name, r.seq, seg.First))
+		c.problem(ptr(r.seq), "segment", &at, fmt.Sprintf("segment %s starts with entry %d but its name says %d", seg.Name, r.seq, seg.First))
 	}
 	switch {
 	case r.seq > c.next:
@@ -183,11 +184,13 @@ func (c *checker) reached() {
 	}
 }
 
-// finish resolves what was left pending at the end of the entries.
+// finish resolves what was left pending at the end of the entries: a
+// break at the last entry n blames entry n (no entry n+1 vouches for it),
+// as docs/FORMAT.md section 9 says.
 func (c *checker) finish() {
 	if b := c.brk; b != nil {
 		c.brk = nil
-		c.tamper(b.seq-1, "content", *b, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: one of the two was changed", b.seq-1, b.seq))
+		c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d, the last, does not chain to entry %d: it (or entry %d) was changed, or it was added", b.seq, b.seq-1, b.seq-1))
 	}
 }
 

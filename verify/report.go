@@ -63,10 +63,11 @@ type Report struct {
 	// became of them.
 	Trusted []CheckpointInfo `json:"trusted_checkpoints,omitempty"`
 	// TruncationChecked says a checkpoint from outside the log (a receipt,
-	// a witness, one saved earlier) was given and the log holds
-	// everything it covers: the log was not cut back below its size.
-	// Without one, entries removed from the end, together with the log's
-	// own checkpoint, cannot be detected by anyone.
+	// a witness, one saved earlier) was given and checked: either the log
+	// holds everything it covers (it was not cut back below its size) or
+	// Truncated reports what is missing. Without one, entries removed from
+	// the end together with the log's own checkpoint cannot be detected by
+	// anyone.
 	TruncationChecked bool `json:"truncation_checked"`
 	// Truncated says a signed checkpoint covers entries the log does not
 	// hold.
@@ -102,7 +103,7 @@ type Gap struct {
 
 // CheckpointInfo describes a signed checkpoint and whether it holds.
 type CheckpointInfo struct {
-	Source string    `json:"source"` // "log", "checkpoint file", "trusted"
+	Source string    `json:"source"` // "log", "checkpoint file", "trusted checkpoint"
 	Size   uint64    `json:"size"`
 	Root   tlog.Hash `json:"root"`
 	// Status: "ok", "bad signature", "root mismatch", "beyond the log",

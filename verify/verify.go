@@ -108,7 +108,7 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 		cks = append(cks, openCheckpoint(ckFile, vs, origin, "checkpoint file"))
 	}
 	for _, b := range opts.Checkpoints {
-		cks = append(cks, openCheckpoint(b, vs, origin, "trusted"))
+		cks = append(cks, openCheckpoint(b, vs, origin, "trusted checkpoint"))
 	}
 	var targets []uint64
 	for _, c := range cks {
@@ -248,21 +248,25 @@ func conclude(rep *Report, ch *checker, cks []*ckpt, v note.Verifier, origin str
 			rep.Truncated = true
 			rep.Signatures++
 			ch.problem(ptr(present), "truncated", nil, fmt.Sprintf("the %s covers %d entries but the log holds %d: entries %d to %d were removed", k.source, k.c.Size, present, present, k.c.Size-1))
+			if k.source == "trusted checkpoint" {
+				rep.TruncationChecked = true
+			}
 		case !reached || root == nil:
 			ci.Status = "not checked"
 			rep.Signatures++
 		case *root != k.c.Root:
 			ci.Status = "root mismatch"
 			rep.Signatures++
+			ch.forked = true
 			ch.problem(nil, "checkpoint", nil, fmt.Sprintf("the %s for the first %d entries does not match them: they were changed after it was signed", k.source, k.c.Size))
 		default:
 			ci.Status = "ok"
 			rep.Signatures++
-			if k.source == "trusted" {
+			if k.source == "trusted checkpoint" {
 				rep.TruncationChecked = true
 			}
 		}
-		if k.source == "trusted" {
+		if k.source == "trusted checkpoint" {
 			rep.Trusted = append(rep.Trusted, ci)
 		}
 		consider(ci)
@@ -303,15 +307,20 @@ func fileCheckpoint(rep *Report, cks []*ckpt) *CheckpointInfo {
 	return nil
 }
 
-// needsSecondPass reports whether a signature or checkpoint failed while
-// every entry passed its own checks: the entries were rewritten
-// consistently, and only the batch signatures can tell from where.
+// needsSecondPass reports whether a batch signature or a checkpoint's
+// root failed while every entry passed its own checks: the entries were
+// rewritten consistently, and only the batch signatures can tell from
+// where. (A checkpoint whose own signature fails says nothing about the
+// entries.)
 func needsSecondPass(rep *Report, ch *checker) bool {
 	if rep.FirstInvalid != nil || !ch.treeOK {
 		return false
 	}
+	if ch.forked {
+		return true
+	}
 	for _, p := range rep.Problems {
-		if p.Kind == "signature" || p.Kind == "checkpoint" {
+		if p.Kind == "signature" {
 			return true
 		}
 	}
@@ -336,9 +345,10 @@ func locate(ctx context.Context, src Source, rep *Report, v note.Verifier, origi
 	first, n := sigs.wait()
 	rep.Signatures += n
 	if first == nil {
-		rep.Problems = append(rep.Problems, Problem{Kind: "checkpoint", Reason: "every batch signature in the log verifies, yet a signed checkpoint disagrees with the log: the key signed two different histories (a fork)"})
+		rep.Problems = append(rep.Problems, Problem{Kind: "checkpoint", Reason: "every batch signature in the log verifies, yet a checkpoint signed by the same key disagrees with the log: the key signed two different histories (a fork)"})
 		return
 	}
+	rep.Authenticated = max(rep.Authenticated, first.from) // the batches before it verified
 	seq := first.from
 	p := Problem{Seq: &seq, Kind: "signature", Segment: first.at.seg, Line: first.at.line, Reason: badSigReason(first)}
 	rep.FirstInvalid, rep.FirstProblem = &seq, &p

@@ -36,7 +36,7 @@ func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 		return nil
 	}
 	if s.seg.Size() > 0 && s.seg.Size()+int64(len(b.Lines)) > s.opts.SegmentSize {
-		if err := s.rotate(b.First); err != nil {
+		if err := s.fault("rotate", s.rotate, b.First); err != nil {
 			return s.poison(err)
 		}
 	}
@@ -48,14 +48,14 @@ func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 		start = end
 	}
 	s.pre.beforeWrite(base, int64(len(b.Lines)))
-	if err := s.seg.Write(b.Lines); err != nil {
+	if err := s.step("write segment", func() error { return s.seg.Write(b.Lines) }); err != nil {
 		return s.poison(err)
 	}
 	s.pre.afterWrite(s.seg.Size())
-	if err := s.index.Write(ib); err != nil {
+	if err := s.step("write index", func() error { return s.index.Write(ib) }); err != nil {
 		return s.poison(err)
 	}
-	if err := s.hashes.Write(hashBytes(b.Hashes)); err != nil {
+	if err := s.step("write hashes", func() error { return s.hashes.Write(hashBytes(b.Hashes)) }); err != nil {
 		return s.poison(err)
 	}
 	s.mu.Lock()
@@ -78,7 +78,7 @@ func (s *Store) Sync(ctx context.Context) (uint64, error) {
 	if target.Size == head {
 		return head, nil
 	}
-	if err := seg.Sync(); err != nil {
+	if err := s.step("sync segment", seg.Sync); err != nil {
 		return head, s.poison(err)
 	}
 	s.mu.Lock()
@@ -86,6 +86,34 @@ func (s *Store) Sync(ctx context.Context) (uint64, error) {
 	s.mu.Unlock()
 	s.pub.publish()
 	return target.Size, nil
+}
+
+// faultHook, when set (by tests, through export_test.go), is called
+// before and after each persistence step with the step's name and
+// "before" or "after"; an error it returns is reported as that step's
+// failure. "after" failures model a write that landed but reported an
+// error.
+var faultHook func(step, when string) error
+
+// step runs one persistence step under faultHook.
+func (s *Store) step(name string, fn func() error) error {
+	if faultHook != nil {
+		if err := faultHook(name, "before"); err != nil {
+			return err
+		}
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if faultHook != nil {
+		return faultHook(name, "after")
+	}
+	return nil
+}
+
+// fault is step for a function of one argument.
+func (s *Store) fault(name string, fn func(uint64) error, arg uint64) error {
+	return s.step(name, func() error { return fn(arg) })
 }
 
 // poison records the first write failure: from then on the store refuses

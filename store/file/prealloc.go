@@ -199,6 +199,11 @@ func (p *prealloc) step() bool {
 		err := zeroFill(f.Name(), from, preChunk, p.zeros, p.quit)
 		p.mu.Lock()
 		p.busy = false
+		if errors.Is(err, errStopped) {
+			p.cond.Broadcast()
+			p.mu.Unlock()
+			return false
+		}
 		if err != nil {
 			p.failed = true
 			p.log.Warn("preallocating segment space failed; appends go on without it", "error", err)
@@ -216,6 +221,10 @@ func (p *prealloc) step() bool {
 	}
 	err := p.makeSpare()
 	p.mu.Lock()
+	if errors.Is(err, errStopped) {
+		p.mu.Unlock()
+		return false
+	}
 	if err != nil {
 		p.failed = true
 		p.log.Warn("preparing a spare segment failed; appends go on without it", "error", err)
@@ -262,7 +271,7 @@ func zeroFill(path string, off, n int64, zeros []byte, quit <-chan struct{}) err
 	for ; off < end; off += int64(len(zeros)) {
 		select {
 		case <-quit:
-			return errors.New("stopped")
+			return errStopped
 		default:
 		}
 		if _, err := f.WriteAt(zeros, off); err != nil {

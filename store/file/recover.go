@@ -176,12 +176,17 @@ func (s *Store) scanSegment(sc *scanner, sg segment, active bool) error {
 	cut := sc.signed.end
 	sc.restore(&sc.signed)
 	if cut < size {
-		if err := s.cutTail(sg.path, cut, size); err != nil {
+		kept, err := s.cutTail(sg.path, cut, size)
+		if err != nil {
 			return err
 		}
-		s.log.Warn("recovery cut the end of the active segment",
-			"segment", name, "offset", cut, "bytes", size-cut,
-			"unacknowledged_entries", unsigned, "damaged_line", errString(bad))
+		if kept == "" {
+			s.log.Debug("trimmed preallocated space", "segment", name, "bytes", size-cut)
+		} else {
+			s.log.Warn("recovery cut the end of the active segment: a write the crash interrupted, never acknowledged",
+				"segment", name, "offset", cut, "bytes", size-cut, "unacknowledged_entries", unsigned,
+				"damaged_line", errString(bad), "copy", kept)
+		}
 	}
 	f, err := durable.OpenFile(sg.path, cut, 0o644)
 	if err != nil {
@@ -225,32 +230,33 @@ func (s *Store) signedAfter(path string, off int64) bool {
 }
 
 // cutTail keeps a copy of bytes [cut, size) of the segment in torn/ (unless
-// they are all NUL padding) and truncates the segment to cut.
-func (s *Store) cutTail(path string, cut, size int64) error {
+// they are all NUL padding) and truncates the segment to cut. It returns
+// the copy's path, or "" if there was nothing but padding.
+func (s *Store) cutTail(path string, cut, size int64) (string, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
 	tail := make([]byte, size-cut)
 	if _, err := f.ReadAt(tail, cut); err != nil && err != io.EOF {
-		return err
+		return "", err
 	}
-	if len(bytes.Trim(tail, "\x00")) > 0 {
+	kept := ""
+	if data := bytes.TrimRight(tail, "\x00"); len(data) > 0 {
 		td := filepath.Join(s.dir, layout.TornDir)
 		if err := os.MkdirAll(td, 0o755); err != nil {
-			return err
+			return "", err
 		}
-		name := fmt.Sprintf("%s.%d.%d", filepath.Base(path), cut, time.Now().UnixNano())
-		if err := durable.WriteFile(filepath.Join(td, name), tail, 0o644); err != nil {
-			return err
+		kept = filepath.Join(td, fmt.Sprintf("%s.%d.%d", filepath.Base(path), cut, time.Now().UnixNano()))
+		if err := durable.WriteFile(kept, data, 0o644); err != nil {
+			return "", err
 		}
-		s.log.Warn("kept a copy of the cut bytes", "file", filepath.Join(td, name))
 	}
 	if err := f.Truncate(cut); err != nil {
-		return err
+		return "", err
 	}
-	return f.Sync()
+	return kept, f.Sync()
 }
 
 // truncateDerived cuts the index and hashes files to n entries.

@@ -225,14 +225,14 @@ func (s *Store) openReadOnly() error {
 	if err := s.checkDerived(c.Size); err != nil {
 		return err
 	}
-	root, err := tlog.TreeHash(int64(c.Size), s)
+	root, err := tlog.TreeHash(int64(c.Size), hashReader{s})
 	if err != nil {
 		return err
 	}
 	if root != c.Root {
 		return fmt.Errorf("%s: %w: the stored tree hashes do not match the checkpoint; open the log for writing once to rebuild them", s.dir, ErrCorrupt)
 	}
-	leaf, err := s.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(c.Size-1))})
+	leaf, err := s.readHashesRaw([]int64{tlog.StoredHashIndex(0, int64(c.Size-1))})
 	if err != nil {
 		return err
 	}
