@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/store"
 	"github.com/sealog/sealog/store/file"
@@ -194,4 +195,59 @@ func (l *Log) failure() error {
 	l.failMu.Lock()
 	defer l.failMu.Unlock()
 	return l.failed
+}
+
+// Refresh updates a log opened ReadOnly with what its writer has committed
+// since it was opened (as far as the writer has published its checkpoint,
+// a fraction of a second behind). It does nothing on a log open for
+// writing.
+func (l *Log) Refresh() error {
+	fs, ok := l.st.(*file.Store)
+	if !ok || !l.opts.ReadOnly {
+		return nil
+	}
+	if err := fs.Refresh(); err != nil {
+		return fmt.Errorf("sealog: %w", err)
+	}
+	return nil
+}
+
+// CheckpointAt returns the log's signed checkpoint for its first size
+// entries. Every committed batch ends with one, so size must be the end of
+// a batch; the error for another size names the next one.
+func (l *Log) CheckpointAt(size uint64) (Checkpoint, error) {
+	if size == 0 || size > l.Size() {
+		return Checkpoint{}, fmt.Errorf("sealog: no checkpoint at size %d (the log has %d entries)", size, l.Size())
+	}
+	line, err := l.st.ReadLine(size-1, nil)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("sealog: %w", err)
+	}
+	ln, err := format.ParseLine(line)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("sealog: entry %d: %w", size-1, err)
+	}
+	if ln.Sig == nil {
+		next := size
+		for next < l.Size() && next < size+100000 {
+			b, err := l.st.ReadLine(next, nil)
+			if err != nil {
+				break
+			}
+			if p, err := format.ParseLine(b); err == nil && p.Sig != nil {
+				return Checkpoint{}, fmt.Errorf("sealog: no signed checkpoint at size %d: it is not the end of a batch (the next one is at size %d)", size, next+1)
+			}
+			next++
+		}
+		return Checkpoint{}, fmt.Errorf("sealog: no signed checkpoint at size %d: it is not the end of a batch", size)
+	}
+	root, err := l.TreeHash(size)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	text := checkpoint.Checkpoint{Origin: l.origin, Size: size, Root: root}.Text()
+	if !checkpoint.VerifyText(l.verifier, text, ln.Sig) {
+		return Checkpoint{}, fmt.Errorf("sealog: entry %d: %w: its batch signature does not verify", size-1, ErrCorrupt)
+	}
+	return Checkpoint{Origin: l.origin, Size: size, Root: root, Note: checkpoint.Assemble(text, l.origin, ln.Sig)}, nil
 }

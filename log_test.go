@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/verify"
 )
@@ -174,4 +178,63 @@ func TestErase(t *testing.T) {
 			t.Fatalf("verify after erase: %v %+v", err, rep)
 		}
 	}
+}
+
+func TestReadOnlyRefreshAndCheckpointAt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	k := testKey(t)
+	w := openTest(t, dir, k)
+	defer w.Close()
+	if _, err := w.AppendBatch(ctx, []Event{{Kind: "a"}, {Kind: "b"}, {Kind: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * publishWait)
+	r, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Size() != 3 {
+		t.Fatalf("reader sees %d entries", r.Size())
+	}
+	if _, err := w.Append(ctx, Event{Kind: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * publishWait)
+	if err := r.Refresh(); err != nil || r.Size() != 4 {
+		t.Fatalf("after refresh: %d entries, %v", r.Size(), err)
+	}
+	if _, err := r.Append(ctx, Event{Kind: "x"}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("append on a reader: %v", err)
+	}
+	c, err := r.CheckpointAt(3)
+	if err != nil || c.Size != 3 {
+		t.Fatal(c, err)
+	}
+	if _, err := VerifyReceipt(Receipt{Seq: 0, LeafHash: mustEntry(t, r, 0).LeafHash, Checkpoint: string(c.Note), Proof: mustProof(t, r, 0, 3)}, k.VerifierKey()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CheckpointAt(2); err == nil || !strings.Contains(err.Error(), "next one is at size 3") {
+		t.Fatalf("checkpoint inside a batch: %v", err)
+	}
+}
+
+// publishWait is how long the writer may take to publish its checkpoint.
+const publishWait = 150 * time.Millisecond
+
+func mustEntry(t *testing.T, l *Log, seq uint64) Entry {
+	e, err := l.Entry(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func mustProof(t *testing.T, l *Log, seq, size uint64) tlog.RecordProof {
+	p, err := l.InclusionProof(seq, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

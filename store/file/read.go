@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -78,6 +80,14 @@ func (s *Store) readLineRaw(seq uint64, buf []byte) ([]byte, error) {
 		return buf, err
 	}
 	r, err := s.readers.open(sg, off)
+	if errors.Is(err, fs.ErrNotExist) && s.opts.ReadOnly {
+		// The writer compressed the segment since we listed it.
+		if err = s.relist(); err == nil {
+			if sg, err = s.segmentOf(seq); err == nil {
+				r, err = s.readers.open(sg, off)
+			}
+		}
+	}
 	if err != nil {
 		return buf, fmt.Errorf("entry %d: %w", seq, err)
 	}
@@ -98,6 +108,7 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint
 	if size := s.Head().Size; to > size {
 		to = size
 	}
+	relisted := to // the seq at which the segment list was last re-read
 	for seq := from; seq < to; {
 		sg, err := s.segmentOf(seq)
 		if err != nil {
@@ -108,6 +119,12 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint
 			return err
 		}
 		r, err := s.readers.open(sg, off)
+		if errors.Is(err, fs.ErrNotExist) && s.opts.ReadOnly && relisted != seq {
+			relisted = seq
+			if err = s.relist(); err == nil {
+				continue // look the segment up again
+			}
+		}
 		if err != nil {
 			return err
 		}

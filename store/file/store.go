@@ -219,7 +219,7 @@ func (s *Store) openReadOnly() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w: %s: %v", s.dir, ErrCorrupt, layout.CheckpointFile, err)
 	}
-	if c.Size == 0 {
+	if c.Size == 0 || c.Size <= s.Head().Size {
 		return nil
 	}
 	if err := s.checkDerived(c.Size); err != nil {
@@ -236,7 +236,38 @@ func (s *Store) openReadOnly() error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.head = store.Head{Size: c.Size, LastLeaf: leaf[0], Checkpoint: b}
+	s.mu.Unlock()
+	return nil
+}
+
+// Refresh brings a read-only store up to date with what the writer has
+// committed since (as far as the checkpoint file shows).
+func (s *Store) Refresh() error {
+	if !s.opts.ReadOnly {
+		return nil
+	}
+	if err := s.relist(); err != nil {
+		return err
+	}
+	return s.openReadOnly()
+}
+
+// relist re-reads the segment list (a writer may have added or
+// compressed segments since).
+func (s *Store) relist() error {
+	segs, _, err := layout.Segments(s.dir)
+	if err != nil {
+		return err
+	}
+	list := make([]segment, len(segs))
+	for i, sg := range segs {
+		list[i] = segment{first: sg.First, path: sg.Path, compressed: sg.Compressed}
+	}
+	s.mu.Lock()
+	s.segs = list
+	s.mu.Unlock()
 	return nil
 }
 
