@@ -199,20 +199,26 @@ func work(in <-chan *chunk) {
 			i := bytes.IndexByte(data, '\n')
 			line := data[:i]
 			data = data[i+1:]
-			var r lineResult
-			l, err := format.ParseLine(line)
-			if err != nil {
-				r.err = err
-			} else {
-				h := l.Header()
-				r.seq, r.time, r.prev, r.leaf, r.erased = l.Seq, l.Time, l.Prev, h.LeafHash(), l.Erased
-				r.sig = l.Sig
-			}
-			res = append(res, r)
+			res = append(res, analyze(line))
 		}
 		c.res = res
 		close(c.done)
 	}
+}
+
+// analyze parses one line and hashes it: the per-line work that runs in
+// parallel.
+func analyze(line []byte) lineResult {
+	var r lineResult
+	l, err := format.ParseLine(line)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	h := l.Header()
+	r.seq, r.time, r.prev, r.leaf, r.erased = l.Seq, l.Time, l.Prev, h.LeafHash(), l.Erased
+	r.sig = l.Sig
+	return r
 }
 
 // release returns a chunk's buffer to the pool.

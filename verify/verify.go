@@ -134,7 +134,7 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 	conclude(rep, ch, cks, v, origin, sigs)
 	ch.firstInvalid()
 	if needsSecondPass(rep, ch) && v.Name() == origin {
-		locate(ctx, src, rep, v, origin, opts)
+		secondPass(ctx, src, rep, v, origin, opts)
 	}
 	rep.Valid = len(rep.Problems) == 0 && rep.ProblemsOmitted == 0
 	return rep, nil
@@ -327,9 +327,9 @@ func needsSecondPass(rep *Report, ch *checker) bool {
 	return false
 }
 
-// locate runs a second pass that verifies every batch signature, to find
+// secondPass runs a second pass that verifies every batch signature, to find
 // the first batch that is not signed by the key.
-func locate(ctx context.Context, src Source, rep *Report, v note.Verifier, origin string, opts Options) {
+func secondPass(ctx context.Context, src Source, rep *Report, v note.Verifier, origin string, opts Options) {
 	segs, err := src.Segments()
 	if err != nil {
 		return
