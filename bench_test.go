@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // benchEvent is the shared workload of ../shared/anchors (internal/wl): a
@@ -105,4 +109,197 @@ func BenchmarkAppend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAppendBatch measures durable appends of 1000 events per call
+// (one write, one fsync, one signature each), the shape of immudb's
+// 1,000-entry transactions in ../shared/anchors.
+func BenchmarkAppendBatch(b *testing.B) {
+	evs := benchEvents(1000)
+	l, err := Open(b.TempDir(), Options{Key: testKey(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := l.AppendBatch(ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*len(evs))/1000, "cpu-µs/entry")
+}
+
+var (
+	bigOnce sync.Once
+	bigLog  *Log
+	bigDir  string
+)
+
+// bigBenchLog returns a log of 1M benchmark events (written once per
+// process, in batches of 1000, segments compressed), left open.
+func bigBenchLog(b *testing.B) *Log {
+	bigOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sealog-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bigDir = dir
+		l, err := Open(filepath.Join(dir, "log"), Options{Key: testKey(b), Compress: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs := benchEvents(1000)
+		for i := 0; i < 1000; i++ {
+			if _, err := l.AppendBatch(context.Background(), evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bigLog = l
+	})
+	return bigLog
+}
+
+// BenchmarkInclusionProof produces and verifies the inclusion proof of a
+// random entry in a 1M-entry log against its latest checkpoint.
+func BenchmarkInclusionProof(b *testing.B) {
+	l := bigBenchLog(b)
+	c, err := l.Checkpoint()
+	if err != nil {
+		b.Fatal(err)
+	}
+	leaves := make([]tlog.Hash, 1024)
+	seqs := make([]uint64, len(leaves))
+	for i := range leaves {
+		seqs[i] = uint64(i) * 977 % c.Size
+		leaves[i] = tlog.RecordHash(nil)
+		hs, _ := l.st.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(seqs[i]))})
+		leaves[i] = hs[0]
+	}
+	b.Run("produce", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := l.InclusionProof(seqs[i%len(seqs)], c.Size); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	proofs := make([]tlog.RecordProof, len(seqs))
+	for i, s := range seqs {
+		proofs[i], _ = l.InclusionProof(s, c.Size)
+	}
+	b.Run("verify", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			j := i % len(seqs)
+			if err := tlog.CheckRecord(proofs[j], int64(c.Size), c.Root, int64(seqs[j]), leaves[j]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("produce+verify", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			j := i % len(seqs)
+			p, err := l.InclusionProof(seqs[j], c.Size)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := tlog.CheckRecord(p, int64(c.Size), c.Root, int64(seqs[j]), leaves[j]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkConsistencyProof produces and verifies a consistency proof
+// between two sizes of a 1M-entry log.
+func BenchmarkConsistencyProof(b *testing.B) {
+	l := bigBenchLog(b)
+	n := l.Size()
+	newRoot, _ := l.TreeHash(n)
+	olds := []uint64{1, 1000, 123457, 500000, n - 1}
+	oldRoots := make([]tlog.Hash, len(olds))
+	for i, o := range olds {
+		oldRoots[i], _ = l.TreeHash(o)
+	}
+	i := 0
+	for b.Loop() {
+		j := i % len(olds)
+		p, err := l.ConsistencyProof(olds[j], n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tlog.CheckTree(p, int64(n), newRoot, int64(olds[j]), oldRoots[j]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkDiskUsage reports the bytes on disk per entry of the 1M-entry
+// log: segments before and after zstd compression, and the derived files.
+func BenchmarkDiskUsage(b *testing.B) {
+	l := bigBenchLog(b)
+	for b.Loop() {
+	}
+	// Let the background compression finish.
+	deadline := time.Now().Add(2 * time.Minute)
+	var plain, zst, derived int64
+	for {
+		plain, zst, derived = 0, 0, 0
+		filepath.Walk(l.Dir(), func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() {
+				return nil
+			}
+			switch {
+			case strings.HasSuffix(p, ".jsonl"):
+				plain += fi.Size()
+			case strings.HasSuffix(p, ".jsonl.zst"), strings.HasSuffix(p, ".zidx"):
+				zst += fi.Size()
+			case strings.HasSuffix(p, "hashes"), strings.HasSuffix(p, "index"):
+				derived += fi.Size()
+			}
+			return nil
+		})
+		segs, _ := os.ReadDir(filepath.Join(l.Dir(), "segments"))
+		pending := 0
+		for _, s := range segs {
+			if strings.HasSuffix(s.Name(), ".jsonl") {
+				pending++
+			}
+		}
+		if pending <= 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	n := float64(l.Size())
+	// The uncompressed size of the compressed segments is what the index
+	// says: every entry's line, on average the active segment's.
+	active := float64(plain)
+	rawPerEntry := benchLineBytes(b, l)
+	b.ReportMetric(rawPerEntry, "line-B/entry")
+	b.ReportMetric((float64(zst)+active)/n, "stored-B/entry")
+	b.ReportMetric(float64(derived)/n, "derived-B/entry")
+	b.ReportMetric(rawPerEntry*n/(float64(zst)+active), "compression-ratio")
+}
+
+// benchLineBytes is the mean line length of the first 10,000 entries.
+func benchLineBytes(b *testing.B, l *Log) float64 {
+	var total, n int
+	for e, err := range l.Entries(context.Background(), 0, 10000) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += len(e.Line) + 1
+		n++
+	}
+	return float64(total) / float64(n)
 }

@@ -32,7 +32,12 @@ func TestMain(m *testing.M) {
 		crashChild(spec)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if bigLog != nil {
+		bigLog.Close()
+		os.RemoveAll(bigDir)
+	}
+	os.Exit(code)
 }
 
 // crashChild appends until killed. spec is "dir|ackfile|skey".

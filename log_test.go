@@ -129,6 +129,10 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("seq %d missing", i)
 		}
 	}
+	rep, err := verify.Verify(ctx, verify.Dir(l.Dir()), verify.Options{Key: l.VerifierKey()})
+	if err != nil || !rep.Valid || rep.Entries != uint64(len(seen)) || len(rep.Gaps) != 0 {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
 }
 
 func TestErase(t *testing.T) {

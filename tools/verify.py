@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
-"""Independent verifier for sealog logs, written from docs/FORMAT.md alone (§n cites its sections).
-Usage: verify.py DIR [--key KEY] [--checkpoint FILE]... [--json]; exit 0 valid, 1 invalid, 2 usage, 3 unreadable.
-Python standard library only; Ed25519 with the `openssl` command, zstd with the `zstd` command."""
+"""Independent verifier for sealog logs, written from docs/FORMAT.md alone (§n cites its sections); standard library
+plus the `openssl` (Ed25519) and `zstd` commands. Usage: verify.py DIR [--key KEY] [--checkpoint FILE]... [--json]"""
 import argparse, base64, calendar, functools, hashlib, json, os, pathlib, re, shutil, subprocess, sys, tempfile
 
 MAXLINE, MAXPROBLEMS = 4 * 1024 * 1024, 100  # §3.1: a line is at most 4 MiB including its newline
@@ -121,8 +120,8 @@ class Tree:
 class Scan:
     """§9 step 3 (and step 4 for every batch up to the first bad one, when all_sigs): one pass over the segments."""
 
-    def __init__(self, origin, key, want, all_sigs):
-        self.origin, self.key, self.want, self.all_sigs = origin, key, want, all_sigs
+    def __init__(self, origin, key, want, all_sigs, tail=None):
+        self.origin, self.key, self.want, self.all_sigs, self.tail_break = origin, key, want, all_sigs, tail
         self.tree, self.roots, self.problems, self.first_bad, self.newest = Tree(), {0: SHA(b'')}, [], None, None
         self.entries = self.expect = self.erased = self.torn = self.unsigned = self.batch_start = 0
         self.auth = self.checked = self.unchecked = self.omitted = 0
@@ -200,7 +199,8 @@ class Scan:
             self.newest = (seq + 1, self.tree.root(), sig)
             if self.all_sigs and self.signature(*self.newest) is False:
                 self.all_sigs = False  # the first bad batch is found; later ones are not checked
-                self.problem('the signature of the batch %d…%d does not verify' % (batch, seq), batch)
+                t = self.tail_break  # a break at the last entry n inside this batch: the chain narrows it to n−1 (§9)
+                self.problem('the signature of the batch %d…%d does not verify' % (batch, seq), batch if not t or seq < t - 1 else t - 1)
 
     def run(self, d):
         """§1, §3.4: the segments in name order; NAME.jsonl wins over NAME.jsonl.zst."""
@@ -215,9 +215,10 @@ class Scan:
                 self.segment(name, f, i == len(found) - 1)
             if zst and proc.wait() != 0:
                 self.problem('segment %s: zstd could not decompress it' % name, self.expect)
+        self.tail_break = self.pending and self.pending[0]  # a break at the last entry: a batch signature may say more
         self.resolve(None)
 
-def verify(d, key_text, trusted, all_sigs=False):
+def verify(d, key_text, trusted, all_sigs=False, tail=None):
     """§9: the whole procedure; returns the report."""
     try:  # step 1
         meta = json.loads(pathlib.Path(d, 'sealog.json').read_bytes())
@@ -229,7 +230,7 @@ def verify(d, key_text, trusted, all_sigs=False):
     cp = pathlib.Path(d, 'checkpoint')  # step 2: the checkpoint file, read before the segments
     cps = [('checkpoint file', cp.read_bytes())] if cp.exists() else []
     cps = [(src, parse_checkpoint(data, key, origin)) for src, data in cps + trusted]
-    s = Scan(origin, key, {c[0] for _, c in cps if isinstance(c, tuple)}, all_sigs)
+    s = Scan(origin, key, {c[0] for _, c in cps if isinstance(c, tuple)}, all_sigs, tail)
     if key.name != origin:
         s.problem("the key's name %r is not the log's origin %r" % (key.name, origin))
     s.run(d)  # step 3 (an OSError means the log cannot be read: exit 3)
@@ -252,8 +253,8 @@ def verify(d, key_text, trusted, all_sigs=False):
             s.auth = max(s.auth, size)
     if s.unchecked:
         s.problem('%d signatures NOT checked: %s' % (s.unchecked, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
-    if newest_bad and s.first_bad is None and key.name == origin:  # §9: every entry passes but a signature fails
-        return verify(d, key_text, trusted, True)
+    if not all_sigs and key.name == origin and (newest_bad and s.first_bad is None or s.tail_break and s.first_bad == s.tail_break):
+        return verify(d, key_text, trusted, True, s.tail_break)  # §9: localise with every batch signature
     return {'valid': not s.problems, 'origin': origin, 'key': key.text, 'key_from_log': key_text is None,
             'entries': s.entries, 'authenticated': s.auth, 'first_invalid': s.first_bad, 'truncated': truncated,
             'truncation_checked': checked, 'erased_count': s.erased, 'unacknowledged': min(s.unsigned, s.entries - s.auth),
@@ -273,7 +274,7 @@ def human(r):
     return '\n'.join([line for line in out if line] + ['problem: ' + p for p in r['problems']])
 
 def main():
-    ap = argparse.ArgumentParser(description='Verify a sealog log (docs/FORMAT.md §9).')
+    ap = argparse.ArgumentParser(description='Verify a sealog log (docs/FORMAT.md §9). Exit 0 valid, 1 invalid, 2 usage, 3 unreadable.')
     ap.add_argument('dir')
     ap.add_argument('--key', help='the verifier key, or a file holding it (default: the key in sealog.json)')
     ap.add_argument('--checkpoint', action='append', default=[], help='a trusted signed checkpoint file (repeatable)')
@@ -293,8 +294,7 @@ def main():
                  truncation_checked=False, erased_count=0, problems=[str(e)], signatures_checked=0)
         print(json.dumps(r) if a.json else 'cannot read the log: %s' % e)
         return 3
-    print(json.dumps(r) if a.json else human(r))
-    return 0 if r['valid'] else 1
+    return print(json.dumps(r) if a.json else human(r)) or (0 if r['valid'] else 1)
 
 if __name__ == '__main__':
     sys.exit(main())

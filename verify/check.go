@@ -30,6 +30,7 @@ type checker struct {
 
 	omittedFirst *uint64 // lowest seq among problems beyond the cap
 	forked       bool    // a verified checkpoint's root differs from the entries
+	tailBreak    *uint64 // the last entry broke the chain (blamed for now)
 
 	targets map[uint64]*tlog.Hash // sizes whose root is wanted -> root, once reached
 	sig     sigPoint              // the newest signature seen
@@ -187,10 +188,17 @@ func (c *checker) reached() {
 // finish resolves what was left pending at the end of the entries: a
 // break at the last entry n blames entry n (no entry n+1 vouches for it),
 // as docs/FORMAT.md section 9 says.
+//
+// The batch signatures may tell more: if the batch holding entry n-1 no
+// longer verifies, entry n-1 (or another in its batch) was changed. So a
+// break at the end also sends the verifier to check every batch signature
+// (needsSecondPass), which blames that batch when one fails.
 func (c *checker) finish() {
 	if b := c.brk; b != nil {
 		c.brk = nil
-		c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d, the last, does not chain to entry %d: it (or entry %d) was changed, or it was added", b.seq, b.seq-1, b.seq-1))
+		c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d, the last, does not chain to entry %d: it was changed or added, unless entry %d was changed", b.seq, b.seq-1, b.seq-1))
+		seq := b.seq
+		c.tailBreak = &seq
 	}
 }
 

@@ -134,7 +134,7 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 	conclude(rep, ch, cks, v, origin, sigs)
 	ch.firstInvalid()
 	if needsSecondPass(rep, ch) && v.Name() == origin {
-		secondPass(ctx, src, rep, v, origin, opts)
+		secondPass(ctx, src, rep, v, origin, opts, ch.forked, ch.tailBreak)
 	}
 	rep.Valid = len(rep.Problems) == 0 && rep.ProblemsOmitted == 0
 	return rep, nil
@@ -313,7 +313,13 @@ func fileCheckpoint(rep *Report, cks []*ckpt) *CheckpointInfo {
 // where. (A checkpoint whose own signature fails says nothing about the
 // entries.)
 func needsSecondPass(rep *Report, ch *checker) bool {
-	if rep.FirstInvalid != nil || !ch.treeOK {
+	if !ch.treeOK {
+		return false
+	}
+	if t := ch.tailBreak; t != nil && rep.FirstInvalid != nil && *rep.FirstInvalid == *t {
+		return true
+	}
+	if rep.FirstInvalid != nil {
 		return false
 	}
 	if ch.forked {
@@ -329,7 +335,7 @@ func needsSecondPass(rep *Report, ch *checker) bool {
 
 // secondPass runs a second pass that verifies every batch signature, to find
 // the first batch that is not signed by the key.
-func secondPass(ctx context.Context, src Source, rep *Report, v note.Verifier, origin string, opts Options) {
+func secondPass(ctx context.Context, src Source, rep *Report, v note.Verifier, origin string, opts Options, forked bool, tailBreak *uint64) {
 	segs, err := src.Segments()
 	if err != nil {
 		return
@@ -345,14 +351,27 @@ func secondPass(ctx context.Context, src Source, rep *Report, v note.Verifier, o
 	first, n := sigs.wait()
 	rep.Signatures += n
 	if first == nil {
-		rep.Problems = append(rep.Problems, Problem{Kind: "checkpoint", Reason: "every batch signature in the log verifies, yet a checkpoint signed by the same key disagrees with the log: the key signed two different histories (a fork)"})
+		if forked {
+			rep.Problems = append(rep.Problems, Problem{Kind: "checkpoint", Reason: "every batch signature in the log verifies, yet a checkpoint signed by the same key disagrees with the log: the key signed two different histories (a fork)"})
+		}
 		return
 	}
 	rep.Authenticated = max(rep.Authenticated, first.from) // the batches before it verified
 	seq := first.from
 	p := Problem{Seq: &seq, Kind: "signature", Segment: first.at.seg, Line: first.at.line, Reason: badSigReason(first)}
-	rep.FirstInvalid, rep.FirstProblem = &seq, &p
+	if t := tailBreak; t != nil && *t > 0 && first.size-1 >= *t-1 {
+		// The chain breaks only between the last two entries, and the
+		// failing batch holds entry n-1: the change is in entry n-1 or n.
+		seq = *t - 1
+		p.Reason = fmt.Sprintf("entry %d or entry %d was changed: the signature on their batch does not verify, and the chain breaks between them", seq, *t)
+		if first.size-1 == seq {
+			p.Reason = fmt.Sprintf("entry %d was changed: the signature on it does not verify, and entry %d does not chain to it", seq, *t)
+		}
+	}
 	rep.Problems = append(rep.Problems, p)
+	if rep.FirstInvalid == nil || seq <= *rep.FirstInvalid {
+		rep.FirstInvalid, rep.FirstProblem = &seq, &rep.Problems[len(rep.Problems)-1]
+	}
 	rep.Tampered += int(first.size - first.from)
 }
 
@@ -360,6 +379,9 @@ func secondPass(ctx context.Context, src Source, rep *Report, v note.Verifier, o
 func badSigReason(b *badSig) string {
 	if b.from == 0 {
 		return fmt.Sprintf("not even the first batch signature (on entry %d) verifies with the key: the log was signed by another key (was the right key given?), or re-signed from its start", b.size-1)
+	}
+	if b.from == b.size-1 {
+		return fmt.Sprintf("the signature on entry %d does not verify with the key, while those before it do: entry %d was changed", b.from, b.from)
 	}
 	return fmt.Sprintf("the batch signature on entry %d does not verify with the key, while those before it do: entries %d to %d were rewritten (one signature covers the whole batch, so the exact entry cannot be told)", b.size-1, b.from, b.size-1)
 }
