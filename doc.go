@@ -17,7 +17,8 @@
 //		Resource: "app/console",
 //		Payload:  map[string]any{"ip": "203.0.113.9", "mfa": true},
 //	})
-//	// r.Seq, r.Checkpoint (signed) and r.Proof prove the event is in the log.
+//	// r.Seq, r.LeafHash and r.Checkpoint (signed) prove the event is in the log;
+//	// log.Prove(&r) adds the inclusion proof that ties them together.
 //	...
 //	log.Close()
 //

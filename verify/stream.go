@@ -119,16 +119,17 @@ func readSegment(ctx context.Context, i int, sg Segment, send func(*chunk) bool,
 		if z := bytes.IndexByte(buf, 0); z >= 0 {
 			// NUL bytes: preallocated space (legitimate at the end of the
 			// last segment) or damage. Whole lines before them are data.
+			// Look at what follows before handing the buffer on.
 			ls := bytes.LastIndexByte(buf[:z], '\n') + 1
+			end := &chunk{seg: i, end: true, torn: append([]byte(nil), buf[ls:z]...)}
+			end.padding, end.damaged = restIsNUL(buf[z:], r, eof)
 			if ls > 0 {
 				if !send(&chunk{seg: i, line: line, data: buf[:ls], buf: bp}) {
 					return false
 				}
 				line += bytes.Count(buf[:ls], []byte{'\n'})
-				bp = bufPool.Get().(*[]byte)
 			}
-			end := &chunk{seg: i, line: line, end: true, torn: append([]byte(nil), buf[ls:z]...)}
-			end.padding, end.damaged = restIsNUL(buf[z:], r, eof)
+			end.line = line
 			return send(end)
 		}
 		last := bytes.LastIndexByte(buf, '\n')
