@@ -16,7 +16,9 @@ import (
 // in order for what must be sequential: seq order, the chain, the tree.
 // Memory is bounded by the chunks in flight, whatever the log's size.
 
-const chunkSize = 1 << 20
+// chunkSize is the amount of a segment read at a time. With the chunks in
+// flight (see stream) it bounds the verifier's memory.
+const chunkSize = 256 << 10
 
 // chunk is a run of whole lines from one segment, or a segment's end.
 type chunk struct {
@@ -33,6 +35,7 @@ type chunk struct {
 	readErr error
 
 	res  []lineResult
+	resp *[]lineResult // pooled storage of res
 	done chan struct{}
 }
 
@@ -48,6 +51,9 @@ type lineResult struct {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*chunkSize); return &b }}
+
+// resPool recycles the per-line results of chunks.
+var resPool = sync.Pool{New: func() any { r := make([]lineResult, 0, chunkSize/256); return &r }}
 
 // readSegments cuts the segments into chunks and sends each twice: to the
 // workers (work) and, in order, to the checker (out).
@@ -195,14 +201,15 @@ func restIsNUL(head []byte, r io.Reader, eof bool) (int64, string) {
 func work(in <-chan *chunk) {
 	for c := range in {
 		data := c.data
-		res := c.res[:0]
+		rp := resPool.Get().(*[]lineResult)
+		res := (*rp)[:0]
 		for len(data) > 0 {
 			i := bytes.IndexByte(data, '\n')
 			line := data[:i]
 			data = data[i+1:]
 			res = append(res, analyze(line))
 		}
-		c.res = res
+		c.res, c.resp = res, rp
 		close(c.done)
 	}
 }
@@ -222,11 +229,17 @@ func analyze(line []byte) lineResult {
 	return r
 }
 
-// release returns a chunk's buffer to the pool.
+// release returns a chunk's buffers to their pools.
 func (c *chunk) release() {
 	if c.buf != nil {
 		*c.buf = (*c.buf)[:0]
 		bufPool.Put(c.buf)
 		c.buf = nil
+	}
+	if c.resp != nil {
+		clear(c.res) // drop references to signatures
+		*c.resp = c.res[:0]
+		resPool.Put(c.resp)
+		c.resp, c.res = nil, nil
 	}
 }

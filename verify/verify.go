@@ -144,8 +144,10 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 func stream(ctx context.Context, segs []Segment, ch *checker, opts Options, total int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan *chunk, 2*opts.Workers)
-	ordered := make(chan *chunk, 4*opts.Workers)
+	// At most about 3×Workers chunks are in flight: that, and chunkSize,
+	// is the verifier's memory.
+	work := make(chan *chunk, opts.Workers)
+	ordered := make(chan *chunk, 2*opts.Workers)
 	var read atomic.Int64
 	go readSegments(ctx, segs, work, ordered, &read)
 	var wg sync.WaitGroup
