@@ -235,16 +235,31 @@ func (p *prealloc) step() bool {
 	return false
 }
 
-// makeSpare writes the spare segment: size zero bytes, synced.
+// makeSpare writes the spare segment: size zero bytes, synced. It writes
+// through the page cache (unlike zeroFill): the spare is another file, so
+// its dirty pages never slow the active segment's fsyncs, and once it
+// becomes the active segment, appends find its pages in the cache instead
+// of reading them back from the disk.
 func (p *prealloc) makeSpare() error {
 	path := filepath.Join(p.dir, spareName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	f.Close()
-	size := (p.size + zeroAlign - 1) &^ (zeroAlign - 1)
-	if err := zeroFill(path, 0, size, p.zeros, p.quit); err != nil {
+	defer f.Close()
+	for off := int64(0); off < p.size; off += int64(len(p.zeros)) {
+		select {
+		case <-p.quit:
+			os.Remove(path)
+			return errStopped
+		default:
+		}
+		if _, err := f.WriteAt(p.zeros[:min(int64(len(p.zeros)), p.size-off)], off); err != nil {
+			os.Remove(path)
+			return err
+		}
+	}
+	if err := durable.DataSync(f); err != nil {
 		os.Remove(path)
 		return err
 	}
