@@ -1,0 +1,197 @@
+// Package bundle builds and verifies sealog evidence: bundles that hold a
+// few entries of a log with their inclusion proofs, and proof files for
+// one entry (C2SP tlog-proof) or between two checkpoints.
+//
+// An evidence bundle is what is handed to a regulator who asks about
+// specific events: their exact stored lines, an inclusion proof for each,
+// the signed checkpoint they are proven against, and the log's origin and
+// verifier key. It is checked offline, without the rest of the log, and
+// reveals nothing of the other events: the proofs hold only sibling
+// hashes, and each entry's body is committed with its own random salt.
+// docs/BUNDLE.md specifies the format.
+//
+//	b, err := bundle.Build(ctx, log, []uint64{5, 17}, bundle.Options{})
+//	data := b.Marshal()
+//	...
+//	res, err := bundle.Verify(data, trustedVerifierKey)
+//	if err != nil { ... }      // not a bundle at all
+//	if !res.Valid { ... }      // res.Problems says what failed
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/sealog/sealog"
+)
+
+// Version is the value of a bundle's "bundle" member.
+const Version = "sealog-bundle/v1"
+
+// MaxSize is the largest bundle Parse accepts.
+const MaxSize = 256 << 20
+
+// MaxEntries is the most entries a bundle may hold.
+const MaxEntries = 100000
+
+// ErrNotBundle is returned (wrapped) by Parse for input that is not a
+// sealog bundle at all: not a JSON object, or another "bundle" version.
+var ErrNotBundle = errors.New("not a sealog evidence bundle")
+
+// Bundle is an evidence bundle, as stored (docs/BUNDLE.md).
+type Bundle struct {
+	// Version is "sealog-bundle/v1".
+	Version string `json:"bundle"`
+	// Origin is the log's origin.
+	Origin string `json:"origin"`
+	// Key is the log's verifier key, as the log stores it. Verifying with
+	// it proves only that the bundle agrees with itself.
+	Key string `json:"key"`
+	// Checkpoint is the signed checkpoint (C2SP signed note) every entry
+	// is proven against.
+	Checkpoint string `json:"checkpoint"`
+	// Entries are the entries, in ascending seq order.
+	Entries []Entry `json:"entries"`
+}
+
+// Entry is one entry of a bundle.
+type Entry struct {
+	Seq uint64 `json:"seq"`
+	// Line is the entry's stored line (without its newline), exactly.
+	Line string `json:"line"`
+	// Proof is its inclusion proof in the checkpoint's tree: RFC 6962
+	// audit path hashes, leaf's sibling first, base64.
+	Proof []string `json:"proof"`
+}
+
+// Options configure Build.
+type Options struct {
+	// Size is the size of the checkpoint to prove the entries against: the
+	// end of a batch (see sealog.Log.CheckpointAt). 0 means the log's
+	// latest checkpoint.
+	Size uint64
+}
+
+// Build makes a bundle of the entries seqs of l, proven against l's
+// latest signed checkpoint (or the one at opts.Size).
+func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bundle, error) {
+	if len(seqs) == 0 {
+		return nil, errors.New("no entries to bundle")
+	}
+	if len(seqs) > MaxEntries {
+		return nil, fmt.Errorf("%d entries: a bundle holds at most %d", len(seqs), MaxEntries)
+	}
+	var ck sealog.Checkpoint
+	var err error
+	if opts.Size == 0 {
+		ck, err = l.Checkpoint()
+	} else {
+		ck, err = l.CheckpointAt(opts.Size)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{Version: Version, Origin: l.Origin(), Key: l.VerifierKey(), Checkpoint: string(ck.Note)}
+	var last uint64
+	for i, seq := range seqs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if i > 0 && seq <= last {
+			return nil, fmt.Errorf("seqs must be ascending and distinct (%d after %d)", seq, last)
+		}
+		last = seq
+		if seq >= ck.Size {
+			return nil, fmt.Errorf("entry %d is not covered by the checkpoint (size %d)", seq, ck.Size)
+		}
+		en, err := l.Entry(seq)
+		if err != nil {
+			return nil, err
+		}
+		p, err := l.InclusionProof(seq, ck.Size)
+		if err != nil {
+			return nil, err
+		}
+		if !utf8.Valid(en.Line) {
+			return nil, fmt.Errorf("entry %d: its line is not valid UTF-8", seq)
+		}
+		e := Entry{Seq: seq, Line: string(en.Line), Proof: make([]string, len(p))}
+		for j, h := range p {
+			e.Proof[j] = h.String()
+		}
+		b.Entries = append(b.Entries, e)
+	}
+	return b, nil
+}
+
+// Marshal encodes b as indented JSON followed by a newline. HTML
+// characters are not escaped, so lines read as stored.
+func (b *Bundle) Marshal() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(b); err != nil {
+		panic("bundle: " + err.Error()) // only strings, numbers and lists
+	}
+	return buf.Bytes()
+}
+
+// Parse decodes a bundle. It checks the structure only: the version, the
+// members and their types, and nothing else (Verify checks the content).
+// Unknown members are an error. Input that is not a JSON object or has
+// another version gives an error wrapping ErrNotBundle.
+func Parse(data []byte) (*Bundle, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrNotBundle, len(data), MaxSize)
+	}
+	var head struct {
+		Version *string `json:"bundle"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotBundle, err)
+	}
+	if head.Version == nil {
+		return nil, fmt.Errorf("%w: no \"bundle\" member", ErrNotBundle)
+	}
+	if *head.Version != Version {
+		return nil, fmt.Errorf("%w: version %q (this reader knows %q)", ErrNotBundle, *head.Version, Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var b Bundle
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("malformed bundle: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("malformed bundle: data after the bundle object")
+	}
+	switch {
+	case b.Origin == "":
+		return nil, errors.New("malformed bundle: no origin")
+	case b.Key == "":
+		return nil, errors.New("malformed bundle: no key")
+	case b.Checkpoint == "":
+		return nil, errors.New("malformed bundle: no checkpoint")
+	case len(b.Entries) == 0:
+		return nil, errors.New("malformed bundle: no entries")
+	case len(b.Entries) > MaxEntries:
+		return nil, fmt.Errorf("malformed bundle: %d entries, over the limit of %d", len(b.Entries), MaxEntries)
+	}
+	for i, e := range b.Entries {
+		if i > 0 && e.Seq <= b.Entries[i-1].Seq {
+			return nil, fmt.Errorf("malformed bundle: entries must be in ascending seq order without repeats (%d after %d)", e.Seq, b.Entries[i-1].Seq)
+		}
+		if e.Line == "" {
+			return nil, fmt.Errorf("malformed bundle: entry %d has no line", e.Seq)
+		}
+		if len(e.Proof) > 64 {
+			return nil, fmt.Errorf("malformed bundle: entry %d: a proof of %d hashes", e.Seq, len(e.Proof))
+		}
+	}
+	return &b, nil
+}

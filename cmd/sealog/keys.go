@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/sealog/sealog"
+)
+
+// loadSigner loads the private signer key named by --key, or by the
+// SEALOG_KEY environment variable when --key is empty. It never prints
+// the key or the file's contents.
+func loadSigner(e *env, c *command, path string) (*sealog.Key, error) {
+	if path == "" {
+		path = e.getenv("SEALOG_KEY")
+	}
+	if path == "" {
+		return nil, usageError("%s: missing --key FILE (the private signer key)", c.name).
+			withHint("pass --key FILE or set SEALOG_KEY=FILE; make a key with 'sealog keygen -o FILE'")
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ioError("key file %s does not exist", path).withHint("make a key with 'sealog keygen -o %s'", path)
+	}
+	if err != nil {
+		return nil, ioError("key file %s: %v", path, pathErr(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, ioError("key file %s is not a regular file", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ioError("key file %s: %v", path, pathErr(err))
+	}
+	if !strings.HasPrefix(strings.TrimSpace(string(b)), "PRIVATE+KEY+") {
+		if _, _, err := sealog.ParseVerifier(strings.TrimSpace(string(b))); err == nil {
+			return nil, ioError("key file %s holds a verifier (public) key; writing needs the private signer key", path).
+				withHint("pass the key file made by 'sealog keygen' without .pub")
+		}
+		return nil, ioError("key file %s is not a sealog signer key", path).withHint("make one with 'sealog keygen -o FILE'")
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, ioError("key file %s is readable by others (mode %04o); a private key must be readable by its owner only", path, perm).
+			withHint("chmod 600 %s", path)
+	}
+	k, err := sealog.LoadKey(path)
+	if err != nil {
+		// LoadKey's message names the file and never its contents.
+		return nil, ioError("%v", err)
+	}
+	return k, nil
+}
+
+// loadVerifierKey reads a verifier key given as a .pub file path or as
+// the key text itself ("origin+hash+base64").
+func loadVerifierKey(arg string) (string, error) {
+	if arg == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		if _, vkey, perr := sealog.ParseVerifier(strings.TrimSpace(arg)); perr == nil {
+			return vkey, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			if strings.Count(arg, "+") >= 2 {
+				return "", usageError("--key %q is neither a file nor a valid verifier key", arg).
+					withHint("a verifier key looks like origin+1234abcd+AbC...; or pass the .pub file made by 'sealog keygen'")
+			}
+			return "", ioError("key file %s does not exist", arg).withHint("pass the verifier key file (FILE.pub) or the key text")
+		}
+		return "", ioError("key file %s: %v", arg, pathErr(err))
+	}
+	text := strings.TrimSpace(string(b))
+	if strings.HasPrefix(text, "PRIVATE+KEY+") {
+		return "", ioError("key file %s holds a private signer key; verifying needs only the verifier key", arg).
+			withHint("pass %s.pub (never hand out the private key)", arg)
+	}
+	_, vkey, err := sealog.ParseVerifier(text)
+	if err != nil {
+		return "", ioError("key file %s is not a verifier key: %v", arg, err).
+			withHint("a verifier key file holds one line like origin+1234abcd+AbC..., as 'sealog keygen' writes to FILE.pub")
+	}
+	return vkey, nil
+}
+
+// pathErr strips the "op path:" prefix of a *fs.PathError, whose path the
+// caller's message names already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
