@@ -39,8 +39,33 @@ func (l *Log) AppendBatch(ctx context.Context, evs []Event) ([]Receipt, error) {
 }
 
 func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
+	p, err := l.Submit(ctx, evs)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a batch handed to the log by Submit, on its way to disk.
+type Pending struct {
+	l   *Log
+	r   *request
+	n   int
+	err error
+}
+
+// Submit hands events to the log without waiting for them to be
+// committed, and returns at once; Wait returns their receipts. Batches
+// submitted one after another by one goroutine are committed in that
+// order, so a producer can keep several in flight (one being written and
+// fsynced while the next is prepared) and still know their order. Like
+// AppendBatch, each Submit is atomic.
+func (l *Log) Submit(ctx context.Context, evs []Event) (*Pending, error) {
 	if l.key == nil {
 		return nil, ErrReadOnly
+	}
+	if len(evs) == 0 {
+		return &Pending{l: l}, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -50,17 +75,36 @@ func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
 		return nil, err
 	}
 	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
 	if l.closed {
-		l.closeMu.RUnlock()
 		return nil, ErrClosed
 	}
 	select {
 	case l.reqs <- r:
 	case <-ctx.Done():
-		l.closeMu.RUnlock()
 		return nil, ctx.Err()
 	}
-	l.closeMu.RUnlock()
+	return &Pending{l: l, r: r, n: len(evs)}, nil
+}
+
+// Done is closed when the batch is committed or has failed.
+func (p *Pending) Done() <-chan struct{} {
+	if p.r == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return p.r.done
+}
+
+// Wait waits for the batch to be durable and signed and returns one
+// receipt per event. If ctx is done first it returns ctx.Err(); the events
+// may still be committed.
+func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
+	if p.r == nil {
+		return nil, p.err
+	}
+	r := p.r
 	select {
 	case <-r.done:
 	case <-ctx.Done():
@@ -69,14 +113,14 @@ func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	rs := make([]Receipt, len(evs))
+	rs := make([]Receipt, p.n)
 	note := string(r.note)
 	t := time.Unix(0, r.time).UTC()
 	for i := range rs {
 		seq := r.first + uint64(i)
 		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: r.leaves[i], Checkpoint: note}
-		if l.opts.ReceiptProofs {
-			proof, err := tlog.ProveRecord(int64(r.size), int64(seq), l.st)
+		if p.l.opts.ReceiptProofs {
+			proof, err := tlog.ProveRecord(int64(r.size), int64(seq), p.l.st)
 			if err != nil {
 				return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
 			}

@@ -131,7 +131,7 @@ func LoadKey(path string) (*Key, error) {
 		return nil, fmt.Errorf("key file %s is not a regular file", path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("key file %s is readable by others (mode %04o); run: chmod 600 %s", path, perm, path)
+		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrKeyPermissions, path, perm, path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -57,6 +57,12 @@ var (
 	// ErrCorrupt is returned by Open when the log's files were changed in
 	// a way a crash cannot explain.
 	ErrCorrupt = file.ErrCorrupt
+	// ErrNotLog is returned by Open (with NoCreate or ReadOnly) for a
+	// directory that holds no log.
+	ErrNotLog = layout.ErrNotLog
+	// ErrKeyPermissions is returned by LoadKey for a key file that others
+	// can read.
+	ErrKeyPermissions = errors.New("key file readable by others")
 )
 
 // Open opens the log in dir, creating it (and dir) if dir holds no log.
@@ -89,7 +95,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		Now:         opts.Clock,
 	}
 	if opts.Key != nil {
-		fo.Create, fo.Origin, fo.Key = !opts.ReadOnly, opts.Key.Origin(), opts.Key.VerifierKey()
+		fo.Create, fo.Origin, fo.Key = !opts.ReadOnly && !opts.NoCreate, opts.Key.Origin(), opts.Key.VerifierKey()
 	}
 	st, err := file.Open(dir, fo)
 	if err != nil {

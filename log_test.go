@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -241,4 +242,23 @@ func mustProof(t *testing.T, l *Log, seq, size uint64) tlog.RecordProof {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestNoCreateAndKeyPermissions(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "missing"), Options{Key: testKey(t), NoCreate: true})
+	if !errors.Is(err, ErrNotLog) && !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("NoCreate on a missing log: %v", err)
+	}
+	empty := t.TempDir()
+	if _, err := Open(empty, Options{Key: testKey(t), NoCreate: true}); !errors.Is(err, ErrNotLog) {
+		t.Fatalf("NoCreate on an empty directory: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "k")
+	if _, err := WriteKeyFiles(path, "perm.example/log"); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o640)
+	if _, err := LoadKey(path); !errors.Is(err, ErrKeyPermissions) || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("LoadKey of a group-readable key: %v", err)
+	}
 }

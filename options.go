@@ -14,6 +14,10 @@ type Options struct {
 	// unless ReadOnly.
 	Key *Key
 
+	// NoCreate makes Open fail, with an error wrapping ErrNotLog, when the
+	// directory holds no log, instead of creating one.
+	NoCreate bool
+
 	// ReadOnly opens the log for reading only, without Key, without the
 	// writer lock and without recovery. It sees the entries covered by the
 	// log's checkpoint file when it was opened; another process may be

@@ -123,7 +123,7 @@ func (s *sequencer) run() {
 // the pending batch.
 func (s *sequencer) add(r *request) {
 	if err := s.log.failure(); err != nil {
-		r.err = fmt.Errorf("sealog: the log refuses appends after a failed write; reopen it: %w", err)
+		r.err = fmt.Errorf("sealog: %w", err)
 		close(r.done)
 		return
 	}
@@ -238,7 +238,7 @@ func (s *sequencer) commit() {
 		}
 		if err != nil {
 			s.log.fail(err)
-			err = fmt.Errorf("sealog: commit failed; the log refuses appends until reopened: %w", err)
+			err = fmt.Errorf("sealog: %w", err)
 		}
 		done, doneErr = b, err
 	}

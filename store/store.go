@@ -85,6 +85,6 @@ type Store interface {
 // Errors a Store returns for callers to branch on.
 var (
 	ErrNotFound = errors.New("entry not found")
-	ErrPoisoned = errors.New("store refuses writes after an I/O failure; reopen the log")
+	ErrPoisoned = errors.New("the log refuses writes after an I/O failure; reopen it")
 	ErrClosed   = errors.New("store closed")
 )

@@ -160,7 +160,11 @@ func check(t *testing.T, dir, key string, cps []string, valid bool, bad *uint64)
 		py.Valid, py.Entries, py.Authenticated, seqStr(py.FirstInvalid), py.Truncated, py.TruncationChecked, py.Problems)
 	t.Logf("go:     valid=%v entries=%d authenticated=%d first_invalid=%s truncated=%v truncation_checked=%v problems=%v",
 		g.Valid, g.Entries, g.Authenticated, seqStr(g.FirstInvalid), g.Truncated, g.TruncationChecked, g.Problems)
-	if py.Valid != g.Valid || seqStr(py.FirstInvalid) != seqStr(g.FirstInvalid) || py.Entries != g.Entries || py.Authenticated != g.Authenticated {
+	// Authenticated counts the entries some verified signature covers; on
+	// a damaged log it depends on which signatures a verifier checks (the
+	// Go verifier also checks the newest one before the damage), so it is
+	// compared on valid logs only.
+	if py.Valid != g.Valid || seqStr(py.FirstInvalid) != seqStr(g.FirstInvalid) || py.Entries != g.Entries || py.Valid && py.Authenticated != g.Authenticated {
 		t.Errorf("verify.py and the Go verifier disagree")
 	}
 	if py.Valid != valid || seqStr(py.FirstInvalid) != seqStr(bad) {

@@ -26,6 +26,8 @@ type checker struct {
 	// blamed one line later: if the next entry's chain holds, entry brk-1
 	// was changed; if it breaks too, entry brk itself was.
 	brk     *place
+	brkPrev place // where entry brk-1 is (the line before the break)
+	lastAt  place // where entry next-1 is
 	flagged map[uint64]bool // entries already counted as tampered (bounded)
 
 	omittedFirst *uint64 // lowest seq among problems beyond the cap
@@ -34,6 +36,7 @@ type checker struct {
 
 	targets map[uint64]*tlog.Hash // sizes whose root is wanted -> root, once reached
 	sig     sigPoint              // the newest signature seen
+	goodSig sigPoint              // the newest signature seen while the tree was intact
 	sigs    func(p *sigPoint)     // when set, called for every signature
 
 }
@@ -144,14 +147,14 @@ func (c *checker) line(r *lineResult, at place) {
 		b := c.brk
 		c.brk = nil
 		if chainOK {
-			c.tamper(b.seq-1, "content", at, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: its content or header was changed", b.seq-1, b.seq))
+			c.tamper(b.seq-1, "content", c.brkPrev, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: its content or header was changed", b.seq-1, b.seq))
 		} else {
 			c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d's prev hash does not match entry %d, and entry %d does not match it: entry %d was changed or replaced", b.seq, b.seq-1, b.seq+1, b.seq))
 			chainOK = true // explained
 		}
 	}
 	if !chainOK {
-		c.brk = &at
+		c.brk, c.brkPrev = &at, c.lastAt
 	}
 	if c.lastOK && r.time < c.lastTime {
 		c.tamper(r.seq, "time", at, fmt.Sprintf("entry %d's time is earlier than entry %d's", r.seq, r.seq-1))
@@ -162,13 +165,14 @@ func (c *checker) line(r *lineResult, at place) {
 	if c.treeOK {
 		c.edge.Append(r.leaf, nil)
 	}
-	c.last, c.lastOK, c.lastTime = r.leaf, true, r.time
+	c.last, c.lastOK, c.lastTime, c.lastAt = r.leaf, true, r.time, at
 	c.next++
 	c.reached()
 	if r.sig != nil {
 		c.sig = sigPoint{size: c.next, sig: r.sig, at: at, ok: c.treeOK}
 		if c.treeOK {
 			c.sig.root = c.edge.Root()
+			c.goodSig = c.sig
 		}
 		if c.sigs != nil {
 			p := c.sig

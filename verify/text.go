@@ -125,12 +125,13 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	if r.Live {
 		p("note:", "the log was being written during verification; entries added meanwhile were not checked")
 	}
-	for i, wn := range r.Warnings {
-		label := ""
-		if i == 0 {
-			label = "warnings:"
+	label := "warnings:"
+	for _, wn := range r.Warnings {
+		if strings.HasPrefix(wn, "truncation not ruled out") || strings.HasPrefix(wn, "verified with the key stored in the log") {
+			continue // said above, in the truncation and key lines
 		}
 		p(label, "%s", wn)
+		label = ""
 	}
 	if n := len(r.Problems) + r.ProblemsOmitted; n > 0 {
 		max := opts.MaxProblems

@@ -238,6 +238,14 @@ func conclude(rep *Report, ch *checker, cks []*ckpt, v note.Verifier, origin str
 			ch.problem(nil, "signature", &p.at, fmt.Sprintf("the newest batch signature (on entry %d) does not verify with the key", p.size-1))
 		}
 		consider(ci)
+		// When entries went bad before it, the newest signature made
+		// while the tree was still intact still authenticates the entries
+		// before the damage.
+		if g := ch.goodSig; ci.Status == "not checked" && g.sig != nil && sigs == nil &&
+			checkpoint.VerifyText(v, checkpoint.Checkpoint{Origin: origin, Size: g.size, Root: g.root}.Text(), g.sig) {
+			rep.Signatures++
+			rep.Authenticated = max(rep.Authenticated, g.size)
+		}
 	}
 	for _, k := range cks {
 		ci := CheckpointInfo{Source: k.source, Size: k.c.Size, Root: k.c.Root}
@@ -292,11 +300,15 @@ func conclude(rep *Report, ch *checker, cks []*ckpt, v note.Verifier, origin str
 	if present == 0 && rep.Entries == 0 {
 		rep.Warnings = append(rep.Warnings, "the log has no entries")
 	}
-	if !rep.TruncationChecked {
-		rep.Warnings = append(rep.Warnings, "truncation not ruled out: no checkpoint from outside the log was given (save one with `sealog checkpoint` and pass it with --checkpoint)")
+	switch {
+	case rep.TruncationChecked:
+	case len(rep.Trusted) > 0:
+		rep.Warnings = append(rep.Warnings, "truncation not ruled out: the checkpoints given from outside the log could not be checked (the entries before their size are already bad, or their signatures fail)")
+	default:
+		rep.Warnings = append(rep.Warnings, "truncation not ruled out: no checkpoint from outside the log was given (a receipt's, a witness's, or one saved earlier, e.g. with `sealog checkpoint`)")
 	}
 	if rep.KeyFromLog {
-		rep.Warnings = append(rep.Warnings, "verified with the key stored in the log: this proves the log is consistent with that key, not that the key is the right one (pass the key you trust with --key)")
+		rep.Warnings = append(rep.Warnings, "verified with the key stored in the log: this proves the log is consistent with that key, not that the key is the right one (give the verifier the key you trust)")
 	}
 }
 

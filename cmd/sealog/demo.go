@@ -137,7 +137,6 @@ func runDemo(e *env, args []string) error {
 	if err != nil {
 		return ioError("%v", err)
 	}
-	fixProblemLines(tampered, rep)
 	fmt.Fprintln(w)
 	rep.WriteText(w, verify.TextOptions{Name: tampered})
 	if rep.Valid {

@@ -59,7 +59,7 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 		return nil, ioError("%s is signed by another key: the log's key is %s, the key given is %s", dir, meta.Key, key.VerifierKey()).
 			withHint("use the signer key this log was created with")
 	}
-	opts.Key = key
+	opts.Key, opts.NoCreate = key, true
 	if opts.Logger == nil {
 		opts.Logger = newLogger(e, false)
 	}

@@ -25,19 +25,30 @@ type chunk struct {
 // stdin has no more data ready.
 const chunkSize = 256
 
+// pipelineDepth is how many batches may be in flight at once: one being
+// written and fsynced while the next ones are prepared and queued.
+const pipelineDepth = 3
+
 // appendStdin reads events from stdin, one JSON line each, and commits
-// them in batches: as many as are ready, up to maxStdinBatch. A batch is
-// committed as soon as stdin has nothing more ready, so an interactive
-// pipe gets its receipts at once.
+// them in batches: as many as are ready, up to maxStdinBatch, with a few
+// batches in flight so that preparing one overlaps committing another
+// (Log.Submit keeps their order). Whenever stdin has nothing more ready,
+// the batches in flight are finished and their receipts flushed, so an
+// interactive pipe gets its receipts at once.
 func appendStdin(e *env, l *sealog.Log, out *bufio.Writer, limit int) error {
 	ch := make(chan *chunk, 64)
 	stop := make(chan struct{})
 	defer close(stop)
 	go readEvents(e.stdin, limit, ch, stop)
 
+	type inflight struct {
+		p     *sealog.Pending
+		lines []int
+	}
 	var (
 		batch     []sealog.Event
 		lines     []int
+		queue     []inflight
 		appended  int
 		firstSeq  uint64
 		lastSeq   uint64
@@ -46,30 +57,55 @@ func appendStdin(e *env, l *sealog.Log, out *bufio.Writer, limit int) error {
 		commitErr error
 		failedAt  int // the first input line of the batch that failed
 	)
-	commit := func() {
-		if len(batch) == 0 || commitErr != nil {
+	fail := func(err error, ls []int) {
+		if commitErr == nil {
+			commitErr = fmt.Errorf("appending %s: %s", lineRange(ls[0], ls[len(ls)-1]), trimSealog(err))
+			failedAt = ls[0]
+		}
+	}
+	finishOne := func() {
+		f := queue[0]
+		queue = queue[1:]
+		rs, err := f.p.Wait(context.Background())
+		if err != nil || commitErr != nil {
+			fail(err, f.lines)
 			return
 		}
-		rs, err := l.AppendBatch(context.Background(), batch)
-		if err != nil {
-			commitErr = fmt.Errorf("appending %s: %s", lineRange(lines[0], lines[len(lines)-1]), trimSealog(err))
-			failedAt = lines[0]
-			return
-		}
-		writeReceipts(out, rs, lines)
+		writeReceipts(out, rs, f.lines)
 		if appended == 0 {
 			firstSeq = rs[0].Seq
 		}
 		appended += len(rs)
 		lastSeq = rs[len(rs)-1].Seq
-		lastLine = lines[len(lines)-1]
-		batch, lines = batch[:0], lines[:0]
+		lastLine = f.lines[len(f.lines)-1]
+	}
+	drain := func() {
+		for len(queue) > 0 {
+			finishOne()
+		}
+	}
+	commit := func() {
+		if len(batch) == 0 || commitErr != nil {
+			return
+		}
+		p, err := l.Submit(context.Background(), batch)
+		if err != nil {
+			drain()
+			fail(err, lines)
+			return
+		}
+		queue = append(queue, inflight{p: p, lines: lines})
+		batch, lines = nil, nil // Submit has encoded the events; the lines go with the receipts
+		for len(queue) > pipelineDepth {
+			finishOne()
+		}
 	}
 	for end == nil && commitErr == nil {
 		var ck *chunk
 		select {
 		case ck = <-ch:
 		default:
+			drain()
 			out.Flush()
 			select {
 			case ck = <-ch:
@@ -96,6 +132,7 @@ func appendStdin(e *env, l *sealog.Log, out *bufio.Writer, limit int) error {
 		}
 		commit()
 	}
+	drain()
 	// done says which input lines were appended, up to line upto.
 	done := func(upto int) string {
 		verb := "were"

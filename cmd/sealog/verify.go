@@ -175,7 +175,6 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		return ioError("%s: %v", dir, err)
 	}
-	fixProblemLines(dir, rep)
 	switch {
 	case f.quiet:
 	case f.asJSON:

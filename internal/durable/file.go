@@ -47,6 +47,7 @@ func (w *File) fail(op string, err error) error {
 	defer w.mu.Unlock()
 	if w.err == nil {
 		w.err = fmt.Errorf("%s %s: %w", op, w.f.Name(), err)
+		return w.err
 	}
 	return fmt.Errorf("%w: %w", ErrPoisoned, w.err)
 }

@@ -24,7 +24,7 @@ func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 	closed, written, poisoned := s.closed, s.written.Size, s.poisoned
 	s.mu.RUnlock()
 	if poisoned != nil {
-		return fmt.Errorf("%w: %w", store.ErrPoisoned, poisoned)
+		return fmt.Errorf("%w (after: %v)", store.ErrPoisoned, poisoned)
 	}
 	if closed {
 		return store.ErrClosed
@@ -73,7 +73,7 @@ func (s *Store) Sync(ctx context.Context) (uint64, error) {
 	target, head, seg, poisoned := s.written, s.head.Size, s.seg, s.poisoned
 	s.mu.RUnlock()
 	if poisoned != nil {
-		return head, fmt.Errorf("%w: %w", store.ErrPoisoned, poisoned)
+		return head, fmt.Errorf("%w (after: %v)", store.ErrPoisoned, poisoned)
 	}
 	if target.Size == head {
 		return head, nil
@@ -127,8 +127,9 @@ func (s *Store) poison(err error) error {
 	s.mu.Unlock()
 	if first {
 		s.log.Error("write failed; the log refuses appends until it is reopened", "error", err)
+		return fmt.Errorf("%w (%w)", err, store.ErrPoisoned)
 	}
-	return fmt.Errorf("%w: %w", store.ErrPoisoned, err)
+	return store.ErrPoisoned
 }
 
 // rotate seals the active segment and starts a new one at first. It holds

@@ -206,8 +206,24 @@ func (s *Store) open() error {
 	return nil
 }
 
-// openReadOnly serves what the checkpoint file covers.
+// openReadOnly serves what the checkpoint file covers. A writer that is
+// opening the log at the same moment rebuilds the derived files for its
+// active segment, so a reader that finds them short retries for a while.
 func (s *Store) openReadOnly() error {
+	var err error
+	for wait := 10 * time.Millisecond; wait < 3*time.Second; wait *= 2 {
+		if err = s.openReadOnlyOnce(); !errors.Is(err, errDerivedShort) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+	return err
+}
+
+// errDerivedShort marks derived files that do not yet cover the checkpoint.
+var errDerivedShort = errors.New("derived files short")
+
+func (s *Store) openReadOnlyOnce() error {
 	b, err := os.ReadFile(filepath.Join(s.dir, layout.CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // an empty log
@@ -282,7 +298,7 @@ func (s *Store) checkDerived(n uint64) error {
 		return err
 	}
 	if fi.Size() < int64(n)*8 || hi.Size() < tlog.StoredHashCount(int64(n))*tlog.HashSize {
-		return fmt.Errorf("%s: the index or hashes file is shorter than the checkpoint (%d entries): the writer did not close the log cleanly; open it for writing once to recover", s.dir, n)
+		return fmt.Errorf("%s: %w: the index or hashes file is shorter than the checkpoint (%d entries): the writer did not close the log cleanly; open it for writing once to recover", s.dir, errDerivedShort, n)
 	}
 	return nil
 }
