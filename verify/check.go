@@ -26,8 +26,8 @@ type checker struct {
 	// blamed one line later: if the next entry's chain holds, entry brk-1
 	// was changed; if it breaks too, entry brk itself was.
 	brk     *place
-	brkPrev place // where entry brk-1 is (the line before the break)
-	lastAt  place // where entry next-1 is
+	brkPrev place           // where entry brk-1 is (the line before the break)
+	lastAt  place           // where entry next-1 is
 	flagged map[uint64]bool // entries already counted as tampered (bounded)
 
 	omittedFirst *uint64 // lowest seq among problems beyond the cap
