@@ -2,15 +2,12 @@ package verify_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -30,37 +27,15 @@ func benchLogSize() int {
 	return 1_000_000
 }
 
-// benchLog writes, once per process, a log of ~300-byte events (the
-// anchors' workload) in batches of 1000.
+// benchLog writes, once per process, a log of benchLogSize ~300-byte
+// events (the anchors' workload) in batches of 1000.
 func benchLog(b *testing.B) (string, string) {
 	benchOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sealog-verify-bench-")
 		if err != nil {
 			b.Fatal(err)
 		}
-		skey, vkey, _ := sealog.GenerateKey("bench.example/audit")
-		k, _ := sealog.ParseKey(skey)
-		l, err := sealog.Open(filepath.Join(dir, "log"), sealog.Options{Key: k})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := benchLogSize()
-		ua := "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0 " + strings.Repeat("x", 35)
-		for i := 0; i < n; i += 1000 {
-			evs := make([]sealog.Event, 0, 1000)
-			for j := i; j < i+1000 && j < n; j++ {
-				p, _ := json.Marshal(map[string]any{"ip": fmt.Sprintf("203.0.%d.%d", j/256%256, j%256), "method": "password",
-					"session": fmt.Sprintf("%024x", j*7919), "success": j%7 != 0, "user_agent": ua})
-				evs = append(evs, sealog.Event{Kind: "user.login", Actor: "alice@example.com", Payload: json.RawMessage(p)})
-			}
-			if _, err := l.AppendBatch(context.Background(), evs); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := l.Close(); err != nil {
-			b.Fatal(err)
-		}
-		benchDir, benchVKey = filepath.Join(dir, "log"), vkey
+		benchDir, benchVKey = writeBenchShapedLog(b, filepath.Join(dir, "log"), benchLogSize())
 	})
 	return benchDir, benchVKey
 }

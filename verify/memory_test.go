@@ -43,7 +43,7 @@ func TestVerifyMemoryFlat(t *testing.T) {
 	fmt.Sscan(os.Getenv("SEALOG_MEM_ENTRIES"), &big)
 	var rss []int64
 	for _, n := range []int{big / 10, big} {
-		dir, vkey := writeBenchShapedLog(t, n)
+		dir, vkey := writeBenchShapedLog(t, filepath.Join(t.TempDir(), "log"), n)
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), memChildEnv+"="+dir+"|"+vkey)
 		out, err := cmd.CombinedOutput()
@@ -62,11 +62,11 @@ func TestVerifyMemoryFlat(t *testing.T) {
 	}
 }
 
-// writeBenchShapedLog writes n ~300-byte events in batches of 1000.
-func writeBenchShapedLog(t *testing.T, n int) (string, string) {
-	skey, vkey, _ := sealog.GenerateKey("mem.example/audit")
+// writeBenchShapedLog writes a log of n ~300-byte events (the anchors'
+// workload) in batches of 1000 in dir, and returns dir and its key.
+func writeBenchShapedLog(t testing.TB, dir string, n int) (string, string) {
+	skey, vkey, _ := sealog.GenerateKey("bench.example/audit")
 	k, _ := sealog.ParseKey(skey)
-	dir := filepath.Join(t.TempDir(), "log")
 	l, err := sealog.Open(dir, sealog.Options{Key: k})
 	if err != nil {
 		t.Fatal(err)

@@ -197,8 +197,8 @@ func restIsNUL(head []byte, r io.Reader, eof bool) (int64, string) {
 	}
 }
 
-// work parses and hashes the lines of chunks.
-func work(in <-chan *chunk) {
+// analyzeChunks parses and hashes the lines of chunks (a worker).
+func analyzeChunks(in <-chan *chunk) {
 	for c := range in {
 		data := c.data
 		rp := resPool.Get().(*[]lineResult)

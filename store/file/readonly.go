@@ -1,0 +1,116 @@
+//go:build unix
+
+package file
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store"
+)
+
+// openReadOnly serves what the checkpoint file covers. A writer that is
+// opening the log at the same moment rebuilds the derived files for its
+// active segment, so a reader that finds them short retries for a while.
+func (s *Store) openReadOnly() error {
+	var err error
+	for wait := 10 * time.Millisecond; wait < 3*time.Second; wait *= 2 {
+		if err = s.openReadOnlyOnce(); !errors.Is(err, errDerivedShort) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+	return err
+}
+
+// errDerivedShort marks derived files that do not yet cover the checkpoint.
+var errDerivedShort = errors.New("derived files short")
+
+func (s *Store) openReadOnlyOnce() error {
+	b, err := os.ReadFile(filepath.Join(s.dir, layout.CheckpointFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // an empty log
+	}
+	if err != nil {
+		return err
+	}
+	c, _, err := checkpoint.Open(b, note.VerifierList(s.verifier), s.meta.Origin)
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s: %v", s.dir, ErrCorrupt, layout.CheckpointFile, err)
+	}
+	if c.Size == 0 || c.Size <= s.Head().Size {
+		return nil
+	}
+	if err := s.checkDerived(c.Size); err != nil {
+		return err
+	}
+	root, err := tlog.TreeHash(int64(c.Size), hashReader{s})
+	if err != nil {
+		return err
+	}
+	if root != c.Root {
+		return fmt.Errorf("%s: %w: the stored tree hashes do not match the checkpoint; open the log for writing once to rebuild them", s.dir, ErrCorrupt)
+	}
+	leaf, err := s.readHashesRaw([]int64{tlog.StoredHashIndex(0, int64(c.Size-1))})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.head = store.Head{Size: c.Size, LastLeaf: leaf[0], Checkpoint: b}
+	s.mu.Unlock()
+	return nil
+}
+
+// Refresh brings a read-only store up to date with what the writer has
+// committed since (as far as the checkpoint file shows).
+func (s *Store) Refresh() error {
+	if !s.opts.ReadOnly {
+		return nil
+	}
+	if err := s.relist(); err != nil {
+		return err
+	}
+	return s.openReadOnly()
+}
+
+// relist re-reads the segment list (a writer may have added or
+// compressed segments since).
+func (s *Store) relist() error {
+	segs, _, err := layout.Segments(s.dir)
+	if err != nil {
+		return err
+	}
+	list := make([]segment, len(segs))
+	for i, sg := range segs {
+		list[i] = segment{first: sg.First, path: sg.Path, compressed: sg.Compressed}
+	}
+	s.mu.Lock()
+	s.segs = list
+	s.mu.Unlock()
+	return nil
+}
+
+// checkDerived checks that the index and hashes files cover n entries.
+func (s *Store) checkDerived(n uint64) error {
+	fi, err := s.index.Fd().Stat()
+	if err != nil {
+		return err
+	}
+	hi, err := s.hashes.Fd().Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < int64(n)*8 || hi.Size() < tlog.StoredHashCount(int64(n))*tlog.HashSize {
+		return fmt.Errorf("%s: %w: the index or hashes file is shorter than the checkpoint (%d entries): the writer did not close the log cleanly; open it for writing once to recover", s.dir, errDerivedShort, n)
+	}
+	return nil
+}
