@@ -71,17 +71,23 @@ func (l *Log) Submit(ctx context.Context, evs []Event) (*Pending, error) {
 		return nil, err
 	}
 	r := &request{evs: make([]prepared, len(evs)), done: make(chan struct{})}
+	if n := l.active.Add(1); n > l.peak.Load() { // active until answered
+		l.peak.Store(n) // racy max: good enough for a batching hint
+	}
 	if err := l.prepare(evs, r.evs); err != nil {
+		l.active.Add(-1)
 		return nil, err
 	}
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
 	if l.closed {
+		l.active.Add(-1)
 		return nil, ErrClosed
 	}
 	select {
 	case l.reqs <- r:
 	case <-ctx.Done():
+		l.active.Add(-1)
 		return nil, ctx.Err()
 	}
 	return &Pending{l: l, r: r, n: len(evs)}, nil

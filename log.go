@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -39,6 +40,11 @@ type Log struct {
 
 	failMu sync.Mutex
 	failed error // set once a commit fails: the log refuses appends until reopened
+
+	// active counts requests submitted and not yet answered, so that the
+	// sequencer knows whether more are on their way (see gather).
+	active atomic.Int64
+	peak   atomic.Int64 // the most requests active at once since the last batch closed
 }
 
 // Errors callers can branch on.

@@ -3,6 +3,7 @@ package sealog
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -99,24 +100,53 @@ func (s *sequencer) run() {
 			}
 			s.add(r)
 		case <-idle:
-			// Take what is already queued before closing the batch.
-		drain:
-			for s.entries < max && in != nil {
-				select {
-				case r, ok := <-in:
-					if !ok {
-						in = nil
-						break drain
-					}
-					s.add(r)
-				default:
-					break drain
-				}
-			}
+			in = s.gather(in, max)
 			s.finish()
 		}
 	}
 	close(s.quit)
+}
+
+// Gathering. Callers that append one event at a time and wait for it fall
+// into step with the commits: half of them wait in the batch being
+// committed while the other half fill the next one, so a batch holds half
+// of them and each waits for two fsyncs. So before closing a batch the
+// sequencer takes what is queued and, while fewer requests are in it than
+// there were callers at once during the last cycle (Log.peak), waits for
+// the others a little (gatherMax at most), yielding its processor to
+// them: the callers just answered come back in time to join the batch. A
+// lone caller never waits.
+const gatherMax = 100 * time.Microsecond
+
+// gather fills the pending batch before it is closed. It returns in, or
+// nil once in is closed.
+func (s *sequencer) gather(in chan *request, max int) chan *request {
+	// The callers seen at once during the last cycle are the ones to
+	// expect back; the peak restarts from now for the next cycle.
+	target := s.log.peak.Swap(s.log.active.Load())
+	var deadline time.Time
+	for s.entries < max && in != nil {
+		select {
+		case r, ok := <-in:
+			if !ok {
+				return nil
+			}
+			s.add(r)
+			continue
+		default:
+		}
+		if int64(len(s.pending.reqs)) >= target {
+			return in // everyone is in
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(gatherMax)
+		} else if now.After(deadline) {
+			return in
+		}
+		runtime.Gosched()
+	}
+	return in
 }
 
 // add assigns positions and time to a request's events and folds them into
@@ -124,12 +154,14 @@ func (s *sequencer) run() {
 func (s *sequencer) add(r *request) {
 	if err := s.log.failure(); err != nil {
 		r.err = fmt.Errorf("sealog: %w", err)
+		s.log.active.Add(-1)
 		close(r.done)
 		return
 	}
 	now := s.log.clock()
 	if now.Before(time.Unix(0, 0)) || now.After(format.MaxTime) {
 		r.err = fmt.Errorf("sealog: the clock reads %s, outside what a log can record (1970 to 2262); fix the system clock", now.UTC().Format(time.RFC3339))
+		s.log.active.Add(-1)
 		close(r.done)
 		return
 	}
@@ -170,6 +202,7 @@ func (s *sequencer) finish() {
 		s.next, s.last, s.lastTime = s.beforeN, s.beforeL, s.beforeT
 		for _, r := range b.reqs {
 			r.err = fmt.Errorf("sealog: %w", err)
+			s.log.active.Add(-1)
 			close(r.done)
 		}
 		s.reset()
@@ -249,6 +282,7 @@ func (s *sequencer) complete(b *batch, err error) {
 	size := b.First + uint64(len(b.Ends))
 	for _, r := range b.reqs {
 		r.err, r.size, r.note = err, size, b.Checkpoint
+		s.log.active.Add(-1)
 		close(r.done)
 	}
 	b.reqs = b.reqs[:0]
