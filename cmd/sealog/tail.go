@@ -45,13 +45,7 @@ func runTail(e *env, args []string) error {
 		return err
 	}
 	dir := pos[0]
-	l, err := openReader(dir)
-	// A writer opening the log at this moment may briefly leave its
-	// derived files behind its checkpoint: retry for a moment.
-	for i := 0; err != nil && i < 10 && isTransient(err); i++ {
-		time.Sleep(200 * time.Millisecond)
-		l, err = openReader(dir)
-	}
+	l, err := openReader(dir) // the library waits out a writer that is recovering
 	if err != nil {
 		return err
 	}
