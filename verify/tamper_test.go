@@ -294,3 +294,26 @@ func dump(rep *verify.Report) string {
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	return string(b)
 }
+
+// TestRollbackNeedsAnOutsideCheckpoint: cutting entries off the end
+// together with the checkpoint file leaves a valid, shorter log; only a
+// checkpoint kept outside the log shows it, and the report says so.
+func TestRollbackNeedsAnOutsideCheckpoint(t *testing.T) {
+	tl := newTestLog(t, 40, 4)
+	cutAfter(t, tl.dir, 23)
+	rollCheckpoint(t, tl, 24)
+	rep, err := verify.Verify(context.Background(), verify.Dir(tl.dir), verify.Options{Key: tl.vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Valid || rep.TruncationChecked || rep.Entries != 24 {
+		t.Fatalf("without an outside checkpoint: %s", dump(rep))
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "truncation not ruled out") {
+		t.Fatalf("the report does not say truncation was not ruled out: %v", rep.Warnings)
+	}
+	rep, err = verify.Verify(context.Background(), verify.Dir(tl.dir), verify.Options{Key: tl.vkey, Checkpoints: [][]byte{tl.checkpoints[9]}})
+	if err != nil || rep.Valid || !rep.Truncated || !rep.TruncationChecked || *rep.FirstInvalid != 24 {
+		t.Fatalf("with an outside checkpoint: %v %s", err, dump(rep))
+	}
+}
