@@ -262,3 +262,50 @@ func TestNoCreateAndKeyPermissions(t *testing.T) {
 		t.Fatalf("LoadKey of a group-readable key: %v", err)
 	}
 }
+
+// TestCloseDrains: Close while appends are in flight; every append that
+// returned a receipt is in the log afterwards, the others got ErrClosed.
+func TestCloseDrains(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	k := testKey(t)
+	l := openTest(t, dir, k)
+	var mu sync.Mutex
+	var acked []Receipt
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				r, err := l.Append(ctx, Event{Kind: "k"})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, r)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	l = openTest(t, dir, k)
+	defer l.Close()
+	for _, r := range acked {
+		e, err := l.Entry(r.Seq)
+		if err != nil || e.LeafHash != r.LeafHash {
+			t.Fatalf("acknowledged entry %d after Close: %v", r.Seq, err)
+		}
+	}
+	if uint64(len(acked)) != l.Size() {
+		t.Fatalf("%d appends acknowledged, %d entries in the log", len(acked), l.Size())
+	}
+}
