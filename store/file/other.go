@@ -5,8 +5,6 @@ package file
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -16,28 +14,6 @@ import (
 
 // ErrUnsupported is returned by Open on platforms without flock and mmap.
 var ErrUnsupported = errors.New("the embedded file store needs a Unix system (flock, mmap); verification works everywhere")
-
-// Errors shared with the Unix implementation.
-var (
-	ErrReadOnly  = errors.New("log opened read-only")
-	ErrTruncated = errors.New("log truncated")
-	ErrCorrupt   = errors.New("log damaged")
-)
-
-// DefaultSegmentSize is the size at which a segment is sealed.
-const DefaultSegmentSize = 64 << 20
-
-// Options configure Open (see the Unix implementation).
-type Options struct {
-	Create      bool
-	Origin      string
-	Key         string
-	ReadOnly    bool
-	SegmentSize int64
-	Compress    bool
-	Logger      *slog.Logger
-	Now         func() time.Time
-}
 
 // Store is not available on this platform.
 type Store struct{}
