@@ -51,7 +51,10 @@ func ParseKey(skey string) (*Key, error) {
 		if strings.HasPrefix(skey, "PRIVATE+KEY+") {
 			return nil, fmt.Errorf("malformed signer key: %v", err)
 		}
-		return nil, errors.New("not a signer key (it should start with PRIVATE+KEY+; was a verifier key given?)")
+		if _, verr := note.NewVerifier(skey); verr == nil {
+			return nil, ErrVerifierKeyGiven
+		}
+		return nil, errors.New("not a signer key (it should start with PRIVATE+KEY+)")
 	}
 	// A note signer key is PRIVATE+KEY+name+hash+base64(alg || seed); the
 	// name has no '+', the base64 may.
@@ -120,8 +123,14 @@ func WriteKeyFiles(path, origin string) (vkey string, err error) {
 	return vkey, nil
 }
 
+// ErrVerifierKeyGiven is returned by LoadKey and ParseKey for a public
+// verifier key where the private signer key was needed.
+var ErrVerifierKeyGiven = errors.New("this is a verifier (public) key; writing needs the private signer key")
+
 // LoadKey reads a signer key file. It refuses a file that others can read
-// (any group or other permission bit), as ssh does.
+// (any group or other permission bit), as ssh does, with an error wrapping
+// ErrKeyPermissions; a verifier key file given by mistake gets
+// ErrVerifierKeyGiven instead (it is meant to be readable).
 func LoadKey(path string) (*Key, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -130,14 +139,21 @@ func LoadKey(path string) (*Key, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("key file %s is not a regular file", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrKeyPermissions, path, perm, path)
-	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	k, err := ParseKey(string(b))
+	text := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(text, "PRIVATE+KEY+") {
+		if _, verr := note.NewVerifier(text); verr == nil {
+			return nil, fmt.Errorf("key file %s: %w (give the file without .pub)", path, ErrVerifierKeyGiven)
+		}
+		return nil, fmt.Errorf("key file %s is not a sealog signer key (it should start with PRIVATE+KEY+)", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrKeyPermissions, path, perm, path)
+	}
+	k, err := ParseKey(text)
 	if err != nil {
 		return nil, fmt.Errorf("key file %s: %w", path, err)
 	}

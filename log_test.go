@@ -261,6 +261,11 @@ func TestNoCreateAndKeyPermissions(t *testing.T) {
 	if _, err := LoadKey(path); !errors.Is(err, ErrKeyPermissions) || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("LoadKey of a group-readable key: %v", err)
 	}
+	// The .pub file (0644, as it should be) given by mistake is named as
+	// such, not as a permissions problem.
+	if _, err := LoadKey(path + ".pub"); !errors.Is(err, ErrVerifierKeyGiven) {
+		t.Fatalf("LoadKey of the verifier key: %v", err)
+	}
 }
 
 // TestCloseDrains: Close while appends are in flight; every append that

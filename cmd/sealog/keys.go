@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -20,37 +21,28 @@ func loadSigner(e *env, c *command, path string) (*sealog.Key, error) {
 		return nil, usageError("%s: missing --key FILE (the private signer key)", c.name).
 			withHint("pass --key FILE or set SEALOG_KEY=FILE; make a key with 'sealog keygen -o FILE'")
 	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ioError("key file %s does not exist", path).withHint("make a key with 'sealog keygen -o %s'", path)
-	}
-	if err != nil {
-		return nil, ioError("key file %s: %v", path, pathErr(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, ioError("key file %s is not a regular file", path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, ioError("key file %s: %v", path, pathErr(err))
-	}
-	if !strings.HasPrefix(strings.TrimSpace(string(b)), "PRIVATE+KEY+") {
-		if _, _, err := sealog.ParseVerifier(strings.TrimSpace(string(b))); err == nil {
-			return nil, ioError("key file %s holds a verifier (public) key; writing needs the private signer key", path).
-				withHint("pass the key file made by 'sealog keygen' without .pub")
-		}
-		return nil, ioError("key file %s is not a sealog signer key", path).withHint("make one with 'sealog keygen -o FILE'")
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, ioError("key file %s is readable by others (mode %04o); a private key must be readable by its owner only", path, perm).
-			withHint("chmod 600 %s", path)
-	}
 	k, err := sealog.LoadKey(path)
-	if err != nil {
-		// LoadKey's message names the file and never its contents.
-		return nil, ioError("%v", err)
+	switch {
+	case err == nil:
+		return k, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, ioError("key file %s does not exist", path).withHint("make a key with 'sealog keygen -o %s'", path)
+	case errors.Is(err, sealog.ErrKeyPermissions):
+		mode := ""
+		if fi, serr := os.Stat(path); serr == nil {
+			mode = fmt.Sprintf(" (mode %04o)", fi.Mode().Perm())
+		}
+		return nil, ioError("key file %s is readable by others%s; a private key must be readable by its owner only", path, mode).
+			withHint("chmod 600 %s", path)
+	case errors.Is(err, sealog.ErrVerifierKeyGiven):
+		return nil, ioError("key file %s holds a verifier (public) key; writing needs the private signer key", path).
+			withHint("pass the key file made by 'sealog keygen' without .pub")
 	}
-	return k, nil
+	if _, ok := err.(*fs.PathError); ok {
+		return nil, ioError("key file %s: %v", path, pathErr(err))
+	}
+	// LoadKey's messages name the file and never its contents.
+	return nil, ioError("%v", err).withHint("make a key with 'sealog keygen -o FILE'")
 }
 
 // loadVerifierKey reads a verifier key given as a .pub file path or as
