@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/internal/commit"
+	"github.com/sealog/sealog/store"
 )
 
 // Append records one event and returns its receipt once the event is
@@ -46,12 +49,11 @@ func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
 	return p.Wait(ctx)
 }
 
-// Pending is a batch handed to the log by Submit, on its way to disk.
+// Pending is a batch handed to the log by Submit, on its way to the store.
 type Pending struct {
-	l   *Log
-	r   *request
-	n   int
-	err error
+	l *Log
+	f *commit.Future
+	n int
 }
 
 // Submit hands events to the log without waiting for them to be
@@ -59,9 +61,10 @@ type Pending struct {
 // submitted one after another by one goroutine are committed in that
 // order, so a producer can keep several in flight (one being written and
 // fsynced while the next is prepared) and still know their order. Like
-// AppendBatch, each Submit is atomic.
+// AppendBatch, each Submit is atomic. When Options.MaxPending appends are
+// already pending it fails at once with ErrOverloaded.
 func (l *Log) Submit(ctx context.Context, evs []Event) (*Pending, error) {
-	if l.key == nil {
+	if l.eng == nil {
 		return nil, ErrReadOnly
 	}
 	if len(evs) == 0 {
@@ -70,63 +73,63 @@ func (l *Log) Submit(ctx context.Context, evs []Event) (*Pending, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &request{evs: make([]prepared, len(evs)), done: make(chan struct{})}
-	if n := l.active.Add(1); n > l.peak.Load() { // active until answered
-		l.peak.Store(n) // racy max: good enough for a batching hint
-	}
-	if err := l.prepare(evs, r.evs); err != nil {
-		l.active.Add(-1)
+	prep := make([]commit.Event, len(evs))
+	if err := l.prepare(evs, prep); err != nil {
 		return nil, err
 	}
-	l.closeMu.RLock()
-	defer l.closeMu.RUnlock()
-	if l.closed {
-		l.active.Add(-1)
-		return nil, ErrClosed
+	return l.submitPrepared(ctx, prep, nil)
+}
+
+func (l *Log) submitPrepared(ctx context.Context, prep []commit.Event, erase *store.Erasure) (*Pending, error) {
+	f, err := l.eng.Submit(ctx, prep, erase)
+	if err != nil {
+		return nil, l.wrapErr(err)
 	}
-	select {
-	case l.reqs <- r:
-	case <-ctx.Done():
-		l.active.Add(-1)
-		return nil, ctx.Err()
+	return &Pending{l: l, f: f, n: len(prep)}, nil
+}
+
+// wrapErr prefixes an engine error, keeping errors.Is working.
+func (l *Log) wrapErr(err error) error {
+	if errors.Is(err, commit.ErrClosed) {
+		return ErrClosed
 	}
-	return &Pending{l: l, r: r, n: len(evs)}, nil
+	return fmt.Errorf("sealog: %w", err)
 }
 
 // Done is closed when the batch is committed or has failed.
 func (p *Pending) Done() <-chan struct{} {
-	if p.r == nil {
+	if p.f == nil {
 		c := make(chan struct{})
 		close(c)
 		return c
 	}
-	return p.r.done
+	return p.f.Done()
 }
 
 // Wait waits for the batch to be durable and signed and returns one
 // receipt per event. If ctx is done first it returns ctx.Err(); the events
 // may still be committed.
 func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
-	if p.r == nil {
-		return nil, p.err
+	if p.f == nil {
+		return nil, nil
 	}
-	r := p.r
 	select {
-	case <-r.done:
+	case <-p.f.Done():
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w (the events were handed to the log and may still be committed)", ctx.Err())
 	}
-	if r.err != nil {
-		return nil, r.err
+	res, err := p.f.Result()
+	if err != nil {
+		return nil, p.l.wrapErr(err)
 	}
 	rs := make([]Receipt, p.n)
-	note := string(r.note)
-	t := time.Unix(0, r.time).UTC()
+	note := string(res.Checkpoint)
+	t := time.Unix(0, res.Time).UTC()
 	for i := range rs {
-		seq := r.first + uint64(i)
-		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: r.leaves[i], Checkpoint: note}
+		seq := res.First + uint64(i)
+		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: res.Leaves[i], Checkpoint: note}
 		if p.l.opts.ReceiptProofs {
-			proof, err := tlog.ProveRecord(int64(r.size), int64(seq), p.l.st)
+			proof, err := tlog.ProveRecord(int64(res.Size), int64(seq), store.HashReader(ctx, p.l.st))
 			if err != nil {
 				return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
 			}
@@ -138,7 +141,7 @@ func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
 
 // prepare encodes each event, draws its salt and computes its body hash,
 // on the caller's goroutine, so that the sequencer does not.
-func (l *Log) prepare(evs []Event, out []prepared) error {
+func (l *Log) prepare(evs []Event, out []commit.Event) error {
 	salts := make([]byte, len(evs)*format.SaltSize)
 	if _, err := io.ReadFull(l.rand, salts); err != nil {
 		return fmt.Errorf("sealog: reading random salts: %w", err)
@@ -163,9 +166,9 @@ func (l *Log) prepare(evs []Event, out []prepared) error {
 			}
 			return fmt.Errorf("sealog: event %d: %w", i, err)
 		}
-		copy(p.salt[:], salted)
-		p.event = salted[format.SaltSize:]
-		p.body = sha256.Sum256(salted) // = format.BodyHash(&p.salt, p.event)
+		copy(p.Salt[:], salted)
+		p.Event = salted[format.SaltSize:]
+		p.Body = sha256.Sum256(salted) // = format.BodyHash(&p.Salt, p.Event)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/sealog/sealog/store/file"
 	"os"
 	"path/filepath"
 	"sort"
@@ -148,7 +149,7 @@ func bigBenchLog(b *testing.B) *Log {
 			b.Fatal(err)
 		}
 		bigDir = dir
-		l, err := Open(filepath.Join(dir, "log"), Options{Key: testKey(b), Compress: true})
+		l, err := Open(filepath.Join(dir, "log"), Options{Key: testKey(b), File: file.Options{Compress: true}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,11 +164,14 @@ func bigBenchLog(b *testing.B) *Log {
 	return bigLog
 }
 
+// bigLogDir is the directory of the log bigBenchLog returns.
+func bigLogDir() string { return filepath.Join(bigDir, "log") }
+
 // BenchmarkInclusionProof produces and verifies the inclusion proof of a
 // random entry in a 1M-entry log against its latest checkpoint.
 func BenchmarkInclusionProof(b *testing.B) {
 	l := bigBenchLog(b)
-	c, err := l.Checkpoint()
+	c, err := l.Checkpoint(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -176,13 +180,13 @@ func BenchmarkInclusionProof(b *testing.B) {
 	for i := range leaves {
 		seqs[i] = uint64(i) * 977 % c.Size
 		leaves[i] = tlog.RecordHash(nil)
-		hs, _ := l.st.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(seqs[i]))})
+		hs, _ := l.st.ReadHashes(context.Background(), []int64{tlog.StoredHashIndex(0, int64(seqs[i]))})
 		leaves[i] = hs[0]
 	}
 	b.Run("produce", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			if _, err := l.InclusionProof(seqs[i%len(seqs)], c.Size); err != nil {
+			if _, err := l.InclusionProof(context.Background(), seqs[i%len(seqs)], c.Size); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -190,7 +194,7 @@ func BenchmarkInclusionProof(b *testing.B) {
 	})
 	proofs := make([]tlog.RecordProof, len(seqs))
 	for i, s := range seqs {
-		proofs[i], _ = l.InclusionProof(s, c.Size)
+		proofs[i], _ = l.InclusionProof(context.Background(), s, c.Size)
 	}
 	b.Run("verify", func(b *testing.B) {
 		i := 0
@@ -206,7 +210,7 @@ func BenchmarkInclusionProof(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			j := i % len(seqs)
-			p, err := l.InclusionProof(seqs[j], c.Size)
+			p, err := l.InclusionProof(context.Background(), seqs[j], c.Size)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -222,17 +226,17 @@ func BenchmarkInclusionProof(b *testing.B) {
 // between two sizes of a 1M-entry log.
 func BenchmarkConsistencyProof(b *testing.B) {
 	l := bigBenchLog(b)
-	n := l.Size()
-	newRoot, _ := l.TreeHash(n)
+	n := size(b, l)
+	newRoot, _ := l.TreeHash(context.Background(), n)
 	olds := []uint64{1, 1000, 123457, 500000, n - 1}
 	oldRoots := make([]tlog.Hash, len(olds))
 	for i, o := range olds {
-		oldRoots[i], _ = l.TreeHash(o)
+		oldRoots[i], _ = l.TreeHash(context.Background(), o)
 	}
 	i := 0
 	for b.Loop() {
 		j := i % len(olds)
-		p, err := l.ConsistencyProof(olds[j], n)
+		p, err := l.ConsistencyProof(context.Background(), olds[j], n)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -254,7 +258,7 @@ func BenchmarkDiskUsage(b *testing.B) {
 	var plain, zst, derived int64
 	for {
 		plain, zst, derived = 0, 0, 0
-		filepath.Walk(l.Dir(), func(p string, fi os.FileInfo, err error) error {
+		filepath.Walk(bigLogDir(), func(p string, fi os.FileInfo, err error) error {
 			if err != nil || fi.IsDir() {
 				return nil
 			}
@@ -268,7 +272,7 @@ func BenchmarkDiskUsage(b *testing.B) {
 			}
 			return nil
 		})
-		segs, _ := os.ReadDir(filepath.Join(l.Dir(), "segments"))
+		segs, _ := os.ReadDir(filepath.Join(bigLogDir(), "segments"))
 		pending := 0
 		for _, s := range segs {
 			if strings.HasSuffix(s.Name(), ".jsonl") {
@@ -280,7 +284,7 @@ func BenchmarkDiskUsage(b *testing.B) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	n := float64(l.Size())
+	n := float64(size(b, l))
 	// The uncompressed size of the compressed segments is what the index
 	// says: every entry's line, on average the active segment's.
 	active := float64(plain)

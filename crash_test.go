@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -25,13 +26,8 @@ import (
 // kill the log must reopen, verify, and hold every acknowledged entry
 // unchanged.
 
-const crashEnv = "SEALOG_CRASH_CHILD"
-
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(crashEnv); spec != "" {
-		crashChild(spec)
-		return
-	}
+	testkit.RunChild(map[string]func(string){"crash": crashChild})
 	code := m.Run()
 	if bigLog != nil {
 		bigLog.Close()
@@ -48,7 +44,7 @@ func crashChild(spec string) {
 	if err != nil {
 		panic(err)
 	}
-	l, err := Open(dir, Options{Key: k, SegmentSize: 64 << 10, Compress: true})
+	l, err := Open(dir, Options{Key: k, File: file.Options{SegmentSize: 64 << 10, Compress: true}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)
@@ -111,16 +107,16 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "log")
 	ackPath := filepath.Join(t.TempDir(), "acks")
-	skey, _, err := GenerateKey("crash.example/log")
+	skey, _ := testkit.Keys("crash", "crash.example/log")
+	k, err := ParseKey(skey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := ParseKey(skey)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var lastSize uint64
 	for round := 0; round < rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir+"|"+ackPath+"|"+skey)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := testkit.Child(ctx, t, "crash", dir+"|"+ackPath+"|"+skey)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -132,13 +128,18 @@ func TestCrashRecovery(t *testing.T) {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("round %d: child was not killed: %v\n%s", round, err, stderr.String())
 		}
+		cancel()
 
-		l, err := Open(dir, Options{Key: k, Logger: testLogger(t)})
+		l, err := Open(dir, Options{Key: k, Logger: testkit.Logger(t)})
 		if err != nil {
 			t.Fatalf("round %d: reopening after the kill: %v", round, err)
 		}
 		acked := readAcks(t, ackPath)
-		size := l.Size()
+		h, err := l.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := h.Size
 		// Read the whole log back (each line is checked against the tree)
 		// and compare every acknowledged entry with its receipt.
 		seen := 0

@@ -3,14 +3,12 @@ package sealog
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/internal/commit"
+	"github.com/sealog/sealog/store"
 )
-
-// ErrErased is returned by Erase for an entry that is already erased.
-var ErrErased = errors.New("sealog: entry already erased")
 
 // EraseKind is the kind of the event that records an erasure.
 const EraseKind = "sealog.erase"
@@ -21,33 +19,46 @@ const EraseKind = "sealog.erase"
 // commitment stay, so the chain, the tree and every signature still
 // verify, and verifiers count the entry as erased.
 //
-// The erasure is itself recorded first, as an event of kind EraseKind
-// whose payload names the entry, its body hash and the reason; Erase
-// returns that event's receipt.
+// The erasure is recorded as an event of kind EraseKind whose payload
+// names the entry, its body hash and the reason, committed together with
+// the erasure itself: either both happen or neither does, and of two
+// concurrent erasures of one entry only one succeeds (the other gets
+// ErrErased). Erase returns the record's receipt. An erasure record
+// cannot itself be erased: verifiers accept an erased entry only when a
+// record names it.
 func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, error) {
-	if l.key == nil {
+	if l.eng == nil {
 		return Receipt{}, ErrReadOnly
 	}
-	e, err := l.Entry(seq)
+	e, err := l.Entry(ctx, seq)
 	if err != nil {
 		return Receipt{}, err
 	}
 	if e.Erased {
-		return Receipt{}, fmt.Errorf("entry %d: %w", seq, ErrErased)
+		return Receipt{}, fmt.Errorf("sealog: entry %d: %w", seq, ErrErased)
+	}
+	if e.Kind == EraseKind {
+		return Receipt{}, fmt.Errorf("sealog: entry %d records an erasure, and erasure records cannot be erased", seq)
 	}
 	ln, err := format.ParseLine(e.Line)
 	if err != nil {
 		return Receipt{}, err
 	}
-	r, err := l.Append(ctx, Event{Kind: EraseKind, Resource: fmt.Sprintf("entry/%d", seq), Payload: map[string]any{
-		"seq": seq, "body_hash": hex.EncodeToString(e.BodyHash[:]), "reason": reason,
-	}})
-	if err != nil {
-		return Receipt{}, fmt.Errorf("sealog: recording the erasure of entry %d: %w", seq, err)
-	}
 	erased := format.Line{Seq: ln.Seq, Time: ln.Time, Prev: ln.Prev, Erased: true, BodyHash: e.BodyHash, Sig: ln.Sig}
-	if err := l.st.Erase(ctx, seq, format.AppendLine(nil, &erased)); err != nil {
-		return r, fmt.Errorf("sealog: %w", err)
+	ev := Event{Kind: EraseKind, Resource: fmt.Sprintf("entry/%d", seq), Payload: map[string]any{
+		"seq": seq, "body_hash": hex.EncodeToString(e.BodyHash[:]), "reason": reason,
+	}}
+	prep := make([]commit.Event, 1)
+	if err := l.prepare([]Event{ev}, prep); err != nil {
+		return Receipt{}, err
 	}
-	return r, nil
+	p, err := l.submitPrepared(ctx, prep, &store.Erasure{Seq: seq, Line: format.AppendLine(nil, &erased)})
+	if err != nil {
+		return Receipt{}, err
+	}
+	rs, err := p.Wait(ctx)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("sealog: erasing entry %d: %w", seq, err)
+	}
+	return rs[0], nil
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/store/file"
+	"github.com/sealog/sealog/store/memstore"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -110,12 +114,13 @@ func ExampleOpen() {
 	key, _ := sealog.ParseKey(skey)
 	// Open creates the log when the directory has none, and recovers it
 	// after a crash otherwise.
-	l, err := sealog.Open(filepath.Join(dir, "audit"), sealog.Options{Key: key, Compress: true})
+	l, err := sealog.Open(filepath.Join(dir, "audit"), sealog.Options{Key: key, File: file.Options{Compress: true}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer l.Close()
-	fmt.Println(l.Origin(), l.Size())
+	h, _ := l.Head(context.Background())
+	fmt.Println(l.Origin(), h.Size)
 	// Output: example.com/audit 0
 }
 
@@ -129,10 +134,10 @@ func ExampleLog_Append() {
 	}
 	// The receipt proves the event is in the log; add its inclusion
 	// proof and anyone with the public key can check it.
-	if err := l.Prove(&r); err != nil {
+	if err := l.Prove(context.Background(), &r); err != nil {
 		log.Fatal(err)
 	}
-	c, err := sealog.VerifyReceipt(r, vkey)
+	c, err := verify.VerifyReceipt(r, vkey)
 	fmt.Println(r.Seq, c.Size, err)
 	// Output: 0 1 <nil>
 }
@@ -155,7 +160,7 @@ func ExampleLog_Entry() {
 	l, _, done := newLog()
 	defer done()
 	l.Append(context.Background(), sealog.Event{Kind: "doc.read", Actor: "alice", Resource: "doc/7", Payload: map[string]int{"page": 3}})
-	e, err := l.Entry(0)
+	e, err := l.Entry(context.Background(), 0)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -170,7 +175,7 @@ func ExampleLog_Entries() {
 	for _, k := range []string{"a", "b", "c"} {
 		l.Append(ctx, sealog.Event{Kind: k})
 	}
-	for e, err := range l.Entries(ctx, 1, l.Size()) {
+	for e, err := range l.Entries(ctx, 1, math.MaxUint64) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -185,7 +190,7 @@ func ExampleLog_Checkpoint() {
 	l, _, done := newLog()
 	defer done()
 	l.Append(context.Background(), sealog.Event{Kind: "k"})
-	c, err := l.Checkpoint()
+	c, err := l.Checkpoint(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -202,9 +207,9 @@ func ExampleLog_InclusionProof() {
 	for i := 0; i < 10; i++ {
 		l.Append(ctx, sealog.Event{Kind: "k", Payload: map[string]int{"i": i}})
 	}
-	c, _ := l.Checkpoint()
-	e, _ := l.Entry(4)
-	p, err := l.InclusionProof(4, c.Size)
+	c, _ := l.Checkpoint(ctx)
+	e, _ := l.Entry(ctx, 4)
+	p, err := l.InclusionProof(ctx, 4, c.Size)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -217,12 +222,12 @@ func ExampleLog_ConsistencyProof() {
 	defer done()
 	ctx := context.Background()
 	l.Append(ctx, sealog.Event{Kind: "k"})
-	old, _ := l.Checkpoint() // an auditor saved this earlier
+	old, _ := l.Checkpoint(ctx) // an auditor saved this earlier
 	for i := 0; i < 5; i++ {
 		l.Append(ctx, sealog.Event{Kind: "k"})
 	}
-	now, _ := l.Checkpoint()
-	p, err := l.ConsistencyProof(old.Size, now.Size)
+	now, _ := l.Checkpoint(ctx)
+	p, err := l.ConsistencyProof(ctx, old.Size, now.Size)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -239,8 +244,34 @@ func ExampleLog_Erase() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	e, _ := l.Entry(0)
-	rec, _ := l.Entry(r.Seq)
+	e, _ := l.Entry(ctx, 0)
+	rec, _ := l.Entry(ctx, r.Seq)
 	fmt.Println(e.Erased, e.Actor == "", rec.Kind, rec.Resource)
 	// Output: true true sealog.erase entry/0
+}
+
+// New opens a log over any store: here an in-memory one that two Logs
+// share, as two servers share one database. Each batches its own callers;
+// the store orders their batches, and a Log that loses a race re-sequences
+// its batch after the winner's.
+func ExampleNew() {
+	ctx := context.Background()
+	skey, _, _ := sealog.GenerateKey("example.com/audit")
+	key, _ := sealog.ParseKey(skey)
+	db := memstore.NewDB(store.Metadata{Format: "sealog/v1", Origin: key.Origin(), Key: key.VerifierKey()})
+	a, err := sealog.New(ctx, db.Open(), sealog.Options{Key: key})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+	b, err := sealog.New(ctx, db.Open(), sealog.Options{Key: key})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	ra, _ := a.Append(ctx, sealog.Event{Kind: "from.a"})
+	rb, _ := b.Append(ctx, sealog.Event{Kind: "from.b"})
+	h, _ := a.Head(ctx)
+	fmt.Println(ra.Seq, rb.Seq, h.Size)
+	// Output: 0 1 2
 }

@@ -1,114 +1,71 @@
 package sealog
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sealog/sealog/checkpoint"
-	"github.com/sealog/sealog/format"
-	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/internal/commit"
 	"github.com/sealog/sealog/store"
 	"github.com/sealog/sealog/store/file"
-	"github.com/sealog/sealog/tree"
 )
 
-// Log is an open audit log. Its methods are safe for concurrent use.
+// Log is an open audit log over a store. Its methods are safe for
+// concurrent use.
 type Log struct {
 	st       store.Store
-	dir      string
+	name     string // for messages: the directory, or the store's description
 	origin   string
 	verifier note.Verifier
 	vkey     string
 	key      *Key // nil when read-only
 	opts     Options
 	log      *slog.Logger
-	clock    func() time.Time
 	rand     io.Reader
+	eng      *commit.Committer // nil when read-only
 
-	closeMu sync.RWMutex // held (read) while submitting; Close takes it to stop submissions
-	closed  bool
-	reqs    chan *request
-	seqDone chan struct{} // closed when the sequencer and committer have stopped
+	closeOnce sync.Once
+	closeErr  error
 
-	failMu sync.Mutex
-	failed error // set once a commit fails: the log refuses appends until reopened
-
-	// active counts requests submitted and not yet answered, so that the
-	// sequencer knows whether more are on their way (see gather).
-	active atomic.Int64
-	peak   atomic.Int64 // the most requests active at once since the last batch closed
+	ckMu     sync.Mutex // guards ckNote and ckParsed
+	ckNote   []byte     // the last head checkpoint whose signature was verified
+	ckParsed Checkpoint
 }
 
-// Errors callers can branch on.
-var (
-	// ErrClosed is returned by calls on a closed Log.
-	ErrClosed = errors.New("sealog: log closed")
-	// ErrReadOnly is returned by Append on a log opened ReadOnly.
-	ErrReadOnly = errors.New("sealog: log opened read-only")
-	// ErrNotFound is returned for an entry that is not in the log.
-	ErrNotFound = store.ErrNotFound
-	// ErrEmpty is returned by Checkpoint on a log without entries.
-	ErrEmpty = errors.New("sealog: log is empty: no checkpoint yet")
-	// ErrTruncated is returned by Open when the log holds fewer entries
-	// than a checkpoint it signed.
-	ErrTruncated = file.ErrTruncated
-	// ErrCorrupt is returned by Open when the log's files were changed in
-	// a way a crash cannot explain.
-	ErrCorrupt = file.ErrCorrupt
-	// ErrNotLog is returned by Open (with NoCreate or ReadOnly) for a
-	// directory that holds no log.
-	ErrNotLog = layout.ErrNotLog
-	// ErrKeyPermissions is returned by LoadKey for a key file that others
-	// can read.
-	ErrKeyPermissions = errors.New("key file readable by others")
-)
-
-// Open opens the log in dir, creating it (and dir) if dir holds no log.
-// Opened for writing, it first recovers from any crash: a torn or
-// unacknowledged tail is cut and kept aside in dir/torn, and what happened
-// is reported to Options.Logger. A second process that opens the same log
-// for writing gets an error.
+// Open opens the log in directory dir — the embedded file store, no
+// server — creating it (and dir) if dir holds no log and opts.Key is set,
+// unless opts.File.NoCreate. Opened for writing, it first recovers from
+// any crash: a torn or unacknowledged tail is cut and kept aside in
+// dir/torn, and what happened is reported to Options.Logger. A second
+// process that opens the same log for writing gets ErrLocked.
+//
+// Open is New over file.Open; opts.File configures the file store.
 func Open(dir string, opts Options) (*Log, error) {
 	if !opts.ReadOnly && opts.Key == nil {
 		return nil, errors.New("sealog: Open needs Options.Key to write (or Options.ReadOnly)")
 	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = defaultMaxBatch
+	fo := opts.File
+	fo.ReadOnly = fo.ReadOnly || opts.ReadOnly
+	if fo.Logger == nil {
+		fo.Logger = opts.Logger
 	}
-	if opts.MaxEventSize <= 0 {
-		opts.MaxEventSize = defaultMaxEventSize
-	}
-	if opts.MaxEventSize > maxEventSizeLimit {
-		return nil, fmt.Errorf("sealog: MaxEventSize %d is above the limit of %d", opts.MaxEventSize, maxEventSizeLimit)
-	}
-	lg := opts.Logger
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	fo := file.Options{
-		ReadOnly:    opts.ReadOnly,
-		SegmentSize: opts.SegmentSize,
-		Compress:    opts.Compress,
-		Logger:      lg,
-		Now:         opts.Clock,
+	if fo.Now == nil {
+		fo.Now = opts.Clock
 	}
 	if opts.Key != nil {
-		fo.Create, fo.Origin, fo.Key = !opts.ReadOnly && !opts.NoCreate, opts.Key.Origin(), opts.Key.VerifierKey()
+		fo.Origin, fo.Key = opts.Key.Origin(), opts.Key.VerifierKey()
 	}
 	st, err := file.Open(dir, fo)
 	if err != nil {
 		return nil, fmt.Errorf("sealog: %w", err)
 	}
-	meta := st.Metadata()
-	l, err := newLog(st, dir, meta, opts, lg)
+	l, err := newLog(context.Background(), st, dir, opts)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -116,41 +73,67 @@ func Open(dir string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-func newLog(st store.Store, dir string, meta layout.Metadata, opts Options, lg *slog.Logger) (*Log, error) {
+// New opens the log held by st, which it owns from then on (Close closes
+// it). With opts.Key it appends: the key must be the one the log was
+// created with, and the engine starts from the store's head. Several Logs
+// may append to one shared store (a database) at once: each batches its
+// own callers, and the store orders the batches.
+func New(ctx context.Context, st store.Store, opts Options) (*Log, error) {
+	return newLog(ctx, st, "", opts)
+}
+
+func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Log, error) {
+	if !opts.ReadOnly && opts.Key == nil {
+		return nil, errors.New("sealog: appending needs Options.Key (or Options.ReadOnly)")
+	}
+	if opts.MaxEventSize <= 0 {
+		opts.MaxEventSize = defaultMaxEventSize
+	}
+	if opts.MaxEventSize > maxEventSizeLimit {
+		return nil, fmt.Errorf("sealog: MaxEventSize %d is above the limit of %d", opts.MaxEventSize, maxEventSizeLimit)
+	}
+	meta, err := st.Metadata(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sealog: %w", err)
+	}
+	if name == "" {
+		name = meta.Origin
+	}
 	v, err := note.NewVerifier(meta.Key)
 	if err != nil {
-		return nil, fmt.Errorf("sealog: %s: %w", dir, err)
+		return nil, fmt.Errorf("sealog: %s: the log's verifier key: %w", name, err)
+	}
+	if v.Name() != meta.Origin {
+		return nil, fmt.Errorf("sealog: %s: %w: its key is named %q but its origin is %q", name, ErrCorrupt, v.Name(), meta.Origin)
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
 	}
 	l := &Log{
-		st: st, dir: dir, origin: meta.Origin, verifier: v, vkey: meta.Key,
-		key: opts.Key, opts: opts, log: lg,
-		clock: opts.Clock, rand: opts.Rand,
-		seqDone: make(chan struct{}),
-	}
-	if l.clock == nil {
-		l.clock = time.Now
+		st: st, name: name, origin: meta.Origin, verifier: v, vkey: meta.Key,
+		opts: opts, log: lg, rand: opts.Rand,
 	}
 	if l.rand == nil {
 		l.rand = rand.Reader
 	}
 	if opts.ReadOnly {
-		l.key = nil
-		close(l.seqDone)
 		return l, nil
 	}
-	h := st.Head()
-	edge, err := tree.Load(h.Size, st)
-	if err != nil {
-		return nil, fmt.Errorf("sealog: loading the tree: %w", err)
+	if opts.Key.VerifierKey() != meta.Key {
+		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, meta.Key, opts.Key.VerifierKey())
 	}
-	l.reqs = make(chan *request, 1024)
-	seq := &sequencer{log: l, edge: edge, next: h.Size, last: h.LastLeaf, lastTime: h.LastTime}
-	seq.start()
+	l.key = opts.Key
+	l.eng, err = commit.Start(ctx, commit.Config{
+		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
+		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,
+		MaxRetries: opts.MaxRetries, Logger: lg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sealog: %s: %w", name, err)
+	}
 	return l, nil
 }
-
-// Dir returns the log's directory.
-func (l *Log) Dir() string { return l.dir }
 
 // Origin returns the log's origin, the first line of its checkpoints.
 func (l *Log) Origin() string { return l.origin }
@@ -158,108 +141,57 @@ func (l *Log) Origin() string { return l.origin }
 // VerifierKey returns the log's public verifier key.
 func (l *Log) VerifierKey() string { return l.vkey }
 
-// Size returns the number of committed entries.
-func (l *Log) Size() uint64 { return l.st.Head().Size }
+// Store returns the store the log is over.
+func (l *Log) Store() store.Store { return l.st }
 
-// Close waits for pending appends to commit, then closes the log: the
-// checkpoint file and derived files are written durably and the writer
-// lock is released. Appends after Close fail with ErrClosed.
-func (l *Log) Close() error {
-	l.closeMu.Lock()
-	if l.closed {
-		l.closeMu.Unlock()
-		return nil
-	}
-	l.closed = true
-	if l.reqs != nil {
-		close(l.reqs)
-	}
-	l.closeMu.Unlock()
-	<-l.seqDone
-	if err := l.st.Close(); err != nil {
-		return fmt.Errorf("sealog: closing %s: %w", l.dir, err)
-	}
-	return nil
-}
-
-// Checkpoint returns the latest signed checkpoint.
-func (l *Log) Checkpoint() (Checkpoint, error) {
-	h := l.st.Head()
-	if h.Size == 0 {
-		return Checkpoint{}, ErrEmpty
-	}
-	c, err := checkpoint.ParseUnverified(h.Checkpoint)
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: %w", err)
-	}
-	return Checkpoint{Origin: c.Origin, Size: c.Size, Root: c.Root, Note: h.Checkpoint}, nil
-}
-
-func (l *Log) fail(err error) {
-	l.failMu.Lock()
-	if l.failed == nil {
-		l.failed = err
-	}
-	l.failMu.Unlock()
-}
-
-func (l *Log) failure() error {
-	l.failMu.Lock()
-	defer l.failMu.Unlock()
-	return l.failed
-}
-
-// Refresh updates a log opened ReadOnly with what its writer has committed
-// since it was opened (as far as the writer has published its checkpoint,
-// a fraction of a second behind). It does nothing on a log open for
-// writing.
-func (l *Log) Refresh() error {
-	fs, ok := l.st.(*file.Store)
-	if !ok || !l.opts.ReadOnly {
-		return nil
-	}
-	if err := fs.Refresh(); err != nil {
-		return fmt.Errorf("sealog: %w", err)
-	}
-	return nil
-}
-
-// CheckpointAt returns the log's signed checkpoint for its first size
-// entries. Every committed batch ends with one, so size must be the end of
-// a batch; the error for another size names the next one.
-func (l *Log) CheckpointAt(size uint64) (Checkpoint, error) {
-	if size == 0 || size > l.Size() {
-		return Checkpoint{}, fmt.Errorf("sealog: no checkpoint at size %d (the log has %d entries)", size, l.Size())
-	}
-	line, err := l.st.ReadLine(size-1, nil)
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: %w", err)
-	}
-	ln, err := format.ParseLine(line)
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: entry %d: %w", size-1, err)
-	}
-	if ln.Sig == nil {
-		next := size
-		for next < l.Size() && next < size+100000 {
-			b, err := l.st.ReadLine(next, nil)
-			if err != nil {
-				break
-			}
-			if p, err := format.ParseLine(b); err == nil && p.Sig != nil {
-				return Checkpoint{}, fmt.Errorf("sealog: no signed checkpoint at size %d: it is not the end of a batch (the next one is at size %d)", size, next+1)
-			}
-			next++
+// Shutdown stops accepting appends, waits until those in flight are
+// durable (or have failed), then closes the store. If ctx ends first it
+// returns ctx's error; the drain goes on, and the store is closed when it
+// ends. Later calls return the first call's result.
+func (l *Log) Shutdown(ctx context.Context) error {
+	var err error
+	l.closeOnce.Do(func() {
+		if l.eng == nil {
+			l.closeErr = l.closeStore()
+			return
 		}
-		return Checkpoint{}, fmt.Errorf("sealog: no signed checkpoint at size %d: it is not the end of a batch", size)
+		if err = l.eng.Shutdown(ctx); err != nil {
+			go func() { <-l.eng.Done(); l.closeStore() }()
+			l.closeErr = fmt.Errorf("sealog: %w", err)
+			return
+		}
+		l.closeErr = l.closeStore()
+	})
+	return l.closeErr
+}
+
+// Close is Shutdown without a deadline: it waits for pending appends to
+// commit, then closes the store (for the file store: the checkpoint and
+// derived files are written durably and the writer lock is released).
+// Appends after Close fail with ErrClosed.
+func (l *Log) Close() error { return l.Shutdown(context.Background()) }
+
+func (l *Log) closeStore() error {
+	if err := l.st.Close(); err != nil {
+		return fmt.Errorf("sealog: closing %s: %w", l.name, err)
 	}
-	root, err := l.TreeHash(size)
-	if err != nil {
-		return Checkpoint{}, err
+	return nil
+}
+
+// Stats counts what a Log's engine did since it was opened.
+type Stats struct {
+	Batches   int64 // batches committed (one store append, one signature each)
+	Entries   int64 // entries committed
+	Conflicts int64 // appends that lost a race with another writer and were re-sequenced
+	Failures  int64 // batches whose callers got an error
+	Pending   int   // appends submitted and not yet answered
+}
+
+// Stats returns the engine's counters; zero for a read-only log.
+func (l *Log) Stats() Stats {
+	if l.eng == nil {
+		return Stats{}
 	}
-	text := checkpoint.Checkpoint{Origin: l.origin, Size: size, Root: root}.Text()
-	if !checkpoint.VerifyText(l.verifier, text, ln.Sig) {
-		return Checkpoint{}, fmt.Errorf("sealog: entry %d: %w: its batch signature does not verify", size-1, ErrCorrupt)
-	}
-	return Checkpoint{Origin: l.origin, Size: size, Root: root, Note: checkpoint.Assemble(text, l.origin, ln.Sig)}, nil
+	s := l.eng.Stats()
+	return Stats{Batches: s.Batches.Load(), Entries: s.Entries.Load(), Conflicts: s.Conflicts.Load(), Failures: s.Failures.Load(), Pending: l.eng.Pending()}
 }

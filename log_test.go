@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,16 +14,16 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/verify"
 )
 
-// testKey returns a fresh key for origin "test.example/log".
+// testKey returns the tests' deterministic key for origin
+// "test.example/log".
 func testKey(t testing.TB) *Key {
 	t.Helper()
-	skey, _, err := GenerateKey("test.example/log")
-	if err != nil {
-		t.Fatal(err)
-	}
+	skey, _ := testkit.Keys("log_test", testkit.Origin)
 	k, err := ParseKey(skey)
 	if err != nil {
 		t.Fatal(err)
@@ -32,22 +31,28 @@ func testKey(t testing.TB) *Key {
 	return k
 }
 
-// testLogger routes the library's log to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// testOptions are deterministic options: seeded clock and salts.
+func testOptions(t testing.TB, k *Key) Options {
+	return Options{Key: k, Logger: testkit.Logger(t), Clock: testkit.Clock(time.Millisecond), Rand: testkit.Rand(t.Name())}
 }
-
-type tLogWriter struct{ t testing.TB }
-
-func (w tLogWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 func openTest(t testing.TB, dir string, k *Key) *Log {
 	t.Helper()
-	l, err := Open(dir, Options{Key: k, Logger: testLogger(t)})
+	l, err := Open(dir, testOptions(t, k))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// size returns the log's size, failing the test on error.
+func size(t testing.TB, l *Log) uint64 {
+	t.Helper()
+	h, err := l.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Size
 }
 
 func TestAppendReadReopen(t *testing.T) {
@@ -64,10 +69,10 @@ func TestAppendReadReopen(t *testing.T) {
 		if r.Seq != uint64(i) {
 			t.Fatalf("receipt seq %d, want %d", r.Seq, i)
 		}
-		if err := l.Prove(&r); err != nil {
+		if err := l.Prove(ctx, &r); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := VerifyReceipt(r, k.VerifierKey()); err != nil {
+		if _, err := verify.VerifyReceipt(r, k.VerifierKey()); err != nil {
 			t.Fatal(err)
 		}
 		rs = append(rs, r)
@@ -77,11 +82,11 @@ func TestAppendReadReopen(t *testing.T) {
 	}
 	l = openTest(t, dir, k)
 	defer l.Close()
-	if l.Size() != 10 {
-		t.Fatalf("size %d after reopen", l.Size())
+	if n := size(t, l); n != 10 {
+		t.Fatalf("size %d after reopen", n)
 	}
 	for i := uint64(0); i < 10; i++ {
-		e, err := l.Entry(i)
+		e, err := l.Entry(ctx, i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +103,8 @@ func TestAppendReadReopen(t *testing.T) {
 
 func TestConcurrentAppends(t *testing.T) {
 	ctx := context.Background()
-	l := openTest(t, t.TempDir(), testKey(t))
+	dir := t.TempDir()
+	l := openTest(t, dir, testKey(t))
 	var wg sync.WaitGroup
 	seen := make([]bool, 64*50)
 	var mu sync.Mutex
@@ -130,7 +136,7 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("seq %d missing", i)
 		}
 	}
-	rep, err := verify.Verify(ctx, verify.Dir(l.Dir()), verify.Options{Key: l.VerifierKey()})
+	rep, err := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: l.VerifierKey()})
 	if err != nil || !rep.Valid || rep.Entries != uint64(len(seen)) || len(rep.Gaps) != 0 {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
@@ -142,7 +148,9 @@ func TestErase(t *testing.T) {
 	k := testKey(t)
 	for _, compress := range []bool{false, true} {
 		dir := filepath.Join(dir, fmt.Sprint(compress))
-		l, err := Open(dir, Options{Key: k, SegmentSize: 4096, Compress: compress, Logger: testLogger(t)})
+		opts := testOptions(t, k)
+		opts.File = file.Options{SegmentSize: 4096, Compress: compress}
+		l, err := Open(dir, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,26 +160,29 @@ func TestErase(t *testing.T) {
 			}
 		}
 		for _, seq := range []uint64{3, 59} { // a sealed segment, the active one
-			before, _ := l.Entry(seq)
+			before := mustEntry(t, l, seq)
 			r, err := l.Erase(ctx, seq, "gdpr request 42")
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := l.Entry(seq)
+			e, err := l.Entry(ctx, seq)
 			if err != nil || !e.Erased || e.Payload != nil || e.Actor != "" || e.LeafHash != before.LeafHash {
 				t.Fatalf("after erase: %+v %v", e, err)
 			}
-			rec, err := l.Entry(r.Seq)
+			rec, err := l.Entry(ctx, r.Seq)
 			if err != nil || rec.Kind != EraseKind || rec.Resource != fmt.Sprintf("entry/%d", seq) {
 				t.Fatalf("erasure record: %+v %v", rec, err)
 			}
 			if _, err := l.Erase(ctx, seq, "again"); !errors.Is(err, ErrErased) {
 				t.Fatalf("second erase: %v", err)
 			}
+			if _, err := l.Erase(ctx, r.Seq, "erase the record"); err == nil || !strings.Contains(err.Error(), "cannot be erased") {
+				t.Fatalf("erasing an erasure record: %v", err)
+			}
 		}
 		// Entries after the erased one still read (the index moved).
-		for i := uint64(0); i < l.Size(); i++ {
-			if _, err := l.Entry(i); err != nil {
+		for i := uint64(0); i < size(t, l); i++ {
+			if _, err := l.Entry(ctx, i); err != nil {
 				t.Fatalf("entry %d: %v", i, err)
 			}
 		}
@@ -185,7 +196,7 @@ func TestErase(t *testing.T) {
 	}
 }
 
-func TestReadOnlyRefreshAndCheckpointAt(t *testing.T) {
+func TestReadOnlyHeadAndCheckpointAt(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	k := testKey(t)
@@ -194,42 +205,36 @@ func TestReadOnlyRefreshAndCheckpointAt(t *testing.T) {
 	if _, err := w.AppendBatch(ctx, []Event{{Kind: "a"}, {Kind: "b"}, {Kind: "c"}}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * publishWait)
 	r, err := Open(dir, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Size() != 3 {
-		t.Fatalf("reader sees %d entries", r.Size())
-	}
+	// The reader sees what the writer has published in the checkpoint
+	// file, which lags the log by a bounded time.
+	testkit.Eventually(t, 10*time.Second, "reader sees 3 entries", func() bool { return size(t, r) == 3 })
 	if _, err := w.Append(ctx, Event{Kind: "d"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * publishWait)
-	if err := r.Refresh(); err != nil || r.Size() != 4 {
-		t.Fatalf("after refresh: %d entries, %v", r.Size(), err)
-	}
+	testkit.Eventually(t, 10*time.Second, "reader catches up to 4 entries", func() bool { return size(t, r) == 4 })
 	if _, err := r.Append(ctx, Event{Kind: "x"}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("append on a reader: %v", err)
 	}
-	c, err := r.CheckpointAt(3)
+	c, err := r.CheckpointAt(ctx, 3)
 	if err != nil || c.Size != 3 {
 		t.Fatal(c, err)
 	}
-	if _, err := VerifyReceipt(Receipt{Seq: 0, LeafHash: mustEntry(t, r, 0).LeafHash, Checkpoint: string(c.Note), Proof: mustProof(t, r, 0, 3)}, k.VerifierKey()); err != nil {
+	if _, err := verify.VerifyReceipt(Receipt{Seq: 0, LeafHash: mustEntry(t, r, 0).LeafHash, Checkpoint: string(c.Note), Proof: mustProof(t, r, 0, 3)}, k.VerifierKey()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.CheckpointAt(2); err == nil || !strings.Contains(err.Error(), "next one is at size 3") {
+	if _, err := r.CheckpointAt(ctx, 2); err == nil || !strings.Contains(err.Error(), "next one is at size 3") {
 		t.Fatalf("checkpoint inside a batch: %v", err)
 	}
 }
 
-// publishWait is how long the writer may take to publish its checkpoint.
-const publishWait = 150 * time.Millisecond
-
 func mustEntry(t *testing.T, l *Log, seq uint64) Entry {
-	e, err := l.Entry(seq)
+	t.Helper()
+	e, err := l.Entry(context.Background(), seq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +242,8 @@ func mustEntry(t *testing.T, l *Log, seq uint64) Entry {
 }
 
 func mustProof(t *testing.T, l *Log, seq, size uint64) tlog.RecordProof {
-	p, err := l.InclusionProof(seq, size)
+	t.Helper()
+	p, err := l.InclusionProof(context.Background(), seq, size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,12 +251,12 @@ func mustProof(t *testing.T, l *Log, seq, size uint64) tlog.RecordProof {
 }
 
 func TestNoCreateAndKeyPermissions(t *testing.T) {
-	_, err := Open(filepath.Join(t.TempDir(), "missing"), Options{Key: testKey(t), NoCreate: true})
+	_, err := Open(filepath.Join(t.TempDir(), "missing"), Options{Key: testKey(t), File: file.Options{NoCreate: true}})
 	if !errors.Is(err, ErrNotLog) && !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("NoCreate on a missing log: %v", err)
 	}
 	empty := t.TempDir()
-	if _, err := Open(empty, Options{Key: testKey(t), NoCreate: true}); !errors.Is(err, ErrNotLog) {
+	if _, err := Open(empty, Options{Key: testKey(t), File: file.Options{NoCreate: true}}); !errors.Is(err, ErrNotLog) {
 		t.Fatalf("NoCreate on an empty directory: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "k")
@@ -270,20 +276,30 @@ func TestNoCreateAndKeyPermissions(t *testing.T) {
 
 // TestCloseDrains: Close while appends are in flight; every append that
 // returned a receipt is in the log afterwards, the others got ErrClosed.
+// Close starts only once appends are flowing, so the test cannot pass
+// with nothing acknowledged.
 func TestCloseDrains(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	dir := t.TempDir()
 	k := testKey(t)
 	l := openTest(t, dir, k)
 	var mu sync.Mutex
 	var acked []Receipt
+	var inFlight sync.WaitGroup
 	var wg sync.WaitGroup
 	for g := 0; g < 16; g++ {
 		wg.Add(1)
+		inFlight.Add(1)
 		go func() {
 			defer wg.Done()
+			first := true
 			for {
 				r, err := l.Append(ctx, Event{Kind: "k"})
+				if first {
+					first = false
+					inFlight.Done()
+				}
 				if errors.Is(err, ErrClosed) {
 					return
 				}
@@ -297,20 +313,28 @@ func TestCloseDrains(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	inFlight.Wait() // every appender has had an answer at least once
+	testkit.Eventually(t, 10*time.Second, "appends acknowledged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 100
+	})
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
+	if _, err := l.Append(ctx, Event{Kind: "late"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append after Close: %v", err)
+	}
 	l = openTest(t, dir, k)
 	defer l.Close()
 	for _, r := range acked {
-		e, err := l.Entry(r.Seq)
+		e, err := l.Entry(ctx, r.Seq)
 		if err != nil || e.LeafHash != r.LeafHash {
 			t.Fatalf("acknowledged entry %d after Close: %v", r.Seq, err)
 		}
 	}
-	if uint64(len(acked)) != l.Size() {
-		t.Fatalf("%d appends acknowledged, %d entries in the log", len(acked), l.Size())
+	if n := size(t, l); uint64(len(acked)) != n {
+		t.Fatalf("%d appends acknowledged, %d entries in the log", len(acked), n)
 	}
 }

@@ -4,41 +4,52 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/sealog/sealog/store/file"
 )
 
-// Options configure Open. Key is required to write; everything else has a
-// documented default.
+// Options configure Open and New. Key is required to write; everything
+// else has a documented default.
 type Options struct {
 	// Key signs the log's checkpoints. Creating a log records its verifier
 	// key; opening an existing log checks that Key is that key. Required
 	// unless ReadOnly.
 	Key *Key
 
-	// NoCreate makes Open fail, with an error wrapping ErrNotLog, when the
-	// directory holds no log, instead of creating one.
-	NoCreate bool
-
-	// ReadOnly opens the log for reading only, without Key, without the
-	// writer lock and without recovery. It sees the entries covered by the
-	// log's checkpoint file when it was opened; another process may be
-	// writing meanwhile.
+	// ReadOnly opens the log for reading only, without Key. Over the file
+	// store it takes no writer lock and does no recovery: it sees the
+	// entries covered by the log's checkpoint file, and catches up with a
+	// writer in another process at each read of the head.
 	ReadOnly bool
 
-	// Logger receives recovery reports and errors. nil is silent.
+	// File configures the file store that Open uses (segment size,
+	// compression, NoCreate); Open fills in its Origin, Key, ReadOnly,
+	// Logger and Now from the fields here. New ignores it.
+	File file.Options
+
+	// Logger receives recovery reports, conflicts and errors. nil is
+	// silent.
 	Logger *slog.Logger
 
-	// SegmentSize is the size at which a segment file is sealed and a new
-	// one started. 0 means 64 MiB.
-	SegmentSize int64
-
-	// Compress compresses sealed segments with zstd in the background.
-	// Compressed segments verify like plain ones.
-	Compress bool
-
-	// MaxBatch caps the entries committed in one group (one write, one
-	// fsync, one signature). 0 means 4096. AppendBatch calls larger than
-	// this still commit as one group.
+	// MaxBatch caps the entries committed in one group (one store append,
+	// one signature). 0 means 4096. AppendBatch calls larger than this
+	// still commit as one group.
 	MaxBatch int
+
+	// MaxPending caps the appends submitted and not yet answered; past it
+	// Append, AppendBatch and Submit fail at once with ErrOverloaded
+	// instead of queueing without bound. 0 means 16384.
+	MaxPending int
+
+	// CommitTimeout bounds each store append; 0 means one minute. A
+	// commit that times out has an unknown outcome, which the engine
+	// settles by reading the store back before answering.
+	CommitTimeout time.Duration
+
+	// MaxRetries caps how often a batch that lost a race with another
+	// writer of a shared store is re-sequenced before its callers get an
+	// error; 0 means 16.
+	MaxRetries int
 
 	// MaxEventSize caps the encoded size of one event. 0 means 1 MiB.
 	MaxEventSize int
@@ -58,7 +69,6 @@ type Options struct {
 }
 
 const (
-	defaultMaxBatch     = 4096
 	defaultMaxEventSize = 1 << 20
 	maxEventSizeLimit   = 3 << 20 // leaves room in format.MaxLineSize for the line's other members
 )

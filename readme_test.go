@@ -37,15 +37,25 @@ func run(ctx context.Context) error {
 
 func main() { _ = run(context.Background()) }
 `
-	dir, err := os.MkdirTemp(".", "readme-snippet-")
+	// A module of its own outside the source tree, using this checkout.
+	repo, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+	dir := t.TempDir()
+	gomod := "module readmesnippet\n\ngo 1.26\n\nrequire github.com/sealog/sealog v0.0.0\n\nreplace github.com/sealog/sealog => " + repo + "\n"
+	sum, err := os.ReadFile("go.sum")
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("go", "vet", "./"+filepath.Base(dir)).CombinedOutput()
+	for name, data := range map[string][]byte{"main.go": []byte(src), "go.mod": []byte(gomod), "go.sum": sum} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "vet", "-mod=mod", ".")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the README's Go snippet does not compile:\n%s\n%s", out, src)
 	}

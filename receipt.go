@@ -1,17 +1,22 @@
 package sealog
 
 import (
+	"context"
 	"fmt"
 
-	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/verify"
 )
+
+// Receipt is what Append returns: proof that the event is in the log.
+// Keep it, and the log can never deny the event later: the checkpoint is
+// signed by the log's key and the proof ties the leaf to its root.
+// verify.VerifyReceipt checks one offline.
+type Receipt = verify.Receipt
 
 // Prove fills in r.Proof, the inclusion proof of r's entry in r's
 // checkpoint, if it is not there yet.
-func (l *Log) Prove(r *Receipt) error {
+func (l *Log) Prove(ctx context.Context, r *Receipt) error {
 	if r.Proof != nil {
 		return nil
 	}
@@ -19,35 +24,10 @@ func (l *Log) Prove(r *Receipt) error {
 	if err != nil {
 		return fmt.Errorf("sealog: receipt for entry %d: %w", r.Seq, err)
 	}
-	p, err := l.InclusionProof(r.Seq, c.Size)
+	p, err := l.InclusionProof(ctx, r.Seq, c.Size)
 	if err != nil {
 		return err
 	}
 	r.Proof = p
 	return nil
-}
-
-// VerifyReceipt checks a receipt offline: its checkpoint is signed by the
-// log's verifier key, and its proof ties the receipt's leaf hash to the
-// checkpoint's root. It returns the checkpoint, which an auditor can keep
-// as an external checkpoint for later verification of the whole log.
-func VerifyReceipt(r Receipt, verifierKey string) (Checkpoint, error) {
-	v, err := note.NewVerifier(verifierKey)
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: malformed verifier key: %v", err)
-	}
-	c, _, err := checkpoint.Open([]byte(r.Checkpoint), note.VerifierList(v), v.Name())
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: receipt for entry %d: %w", r.Seq, err)
-	}
-	if r.Seq >= c.Size {
-		return Checkpoint{}, fmt.Errorf("sealog: receipt for entry %d: its checkpoint covers only %d entries", r.Seq, c.Size)
-	}
-	if r.Proof == nil && c.Size > 1 {
-		return Checkpoint{}, fmt.Errorf("sealog: receipt for entry %d has no inclusion proof (Log.Prove adds it)", r.Seq)
-	}
-	if err := tlog.CheckRecord(r.Proof, int64(c.Size), c.Root, int64(r.Seq), r.LeafHash); err != nil {
-		return Checkpoint{}, fmt.Errorf("sealog: receipt for entry %d: the inclusion proof does not verify: %v", r.Seq, err)
-	}
-	return Checkpoint{Origin: c.Origin, Size: c.Size, Root: c.Root, Note: []byte(r.Checkpoint)}, nil
 }

@@ -39,21 +39,6 @@ type Entry struct {
 	Line []byte
 }
 
-// Receipt is what Append returns: proof that the event is in the log.
-// Keep it, and the log can never deny the event later: the checkpoint is
-// signed by the log's key and the proof ties the leaf to its root.
-type Receipt struct {
-	Seq      uint64    `json:"seq"`
-	Time     time.Time `json:"time"`
-	LeafHash tlog.Hash `json:"leaf_hash"`
-	// Checkpoint is the signed C2SP checkpoint of the batch that committed
-	// the event.
-	Checkpoint string `json:"checkpoint"`
-	// Proof is the inclusion proof of LeafHash in Checkpoint's tree: set
-	// when Options.ReceiptProofs is, or by Log.Prove.
-	Proof tlog.RecordProof `json:"proof,omitempty"`
-}
-
 // Checkpoint is a signed checkpoint and what it says.
 type Checkpoint struct {
 	Origin string

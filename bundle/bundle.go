@@ -88,9 +88,9 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 	var ck sealog.Checkpoint
 	var err error
 	if opts.Size == 0 {
-		ck, err = l.Checkpoint()
+		ck, err = l.Checkpoint(ctx)
 	} else {
-		ck, err = l.CheckpointAt(opts.Size)
+		ck, err = l.CheckpointAt(ctx, opts.Size)
 	}
 	if err != nil {
 		return nil, err
@@ -108,11 +108,11 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 		if seq >= ck.Size {
 			return nil, fmt.Errorf("entry %d is not covered by the checkpoint (size %d)", seq, ck.Size)
 		}
-		en, err := l.Entry(seq)
+		en, err := l.Entry(ctx, seq)
 		if err != nil {
 			return nil, err
 		}
-		p, err := l.InclusionProof(seq, ck.Size)
+		p, err := l.InclusionProof(ctx, seq, ck.Size)
 		if err != nil {
 			return nil, err
 		}

@@ -40,25 +40,26 @@ func vectors(t *testing.T) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	b, err := bundle.Build(context.Background(), l, vectorSeqs, bundle.Options{})
+	ctx := context.Background()
+	b, err := bundle.Build(ctx, l, vectorSeqs, bundle.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := l.Entry(3)
+	en, err := l.Entry(ctx, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, _ := l.Checkpoint()
-	rp, err := l.InclusionProof(3, ck.Size)
+	ck, _ := l.Checkpoint(ctx)
+	rp, err := l.InclusionProof(ctx, 3, ck.Size)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inc := &bundle.InclusionProof{Line: en.Line, Index: 3, Proof: rp, Checkpoint: ck.Note}
-	old, err := l.CheckpointAt(4)
+	old, err := l.CheckpointAt(ctx, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := l.ConsistencyProof(4, ck.Size)
+	tp, err := l.ConsistencyProof(ctx, 4, ck.Size)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -199,7 +200,7 @@ func writeLog(t *testing.T, compress bool, batches []int) testLog {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "log")
-	l, err := sealog.Open(dir, sealog.Options{Key: k, SegmentSize: 4096, Compress: compress})
+	l, err := sealog.Open(dir, sealog.Options{Key: k, File: file.Options{SegmentSize: 4096, Compress: compress}})
 	if err != nil {
 		t.Fatal(err)
 	}

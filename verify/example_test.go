@@ -23,7 +23,7 @@ func ExampleVerify() {
 	for i := 0; i < 100; i++ {
 		l.Append(ctx, sealog.Event{Kind: "doc.read", Actor: "alice", Payload: map[string]int{"doc": i}})
 	}
-	saved, _ := l.Checkpoint() // the auditor keeps saved.Note elsewhere
+	saved, _ := l.Checkpoint(context.Background()) // the auditor keeps saved.Note elsewhere
 	l.Append(ctx, sealog.Event{Kind: "doc.read", Actor: "bob"})
 	l.Close()
 

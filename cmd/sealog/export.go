@@ -65,9 +65,13 @@ func runExport(e *env, args []string) error {
 		return err
 	}
 	defer l.Close()
+	n, err := logSize(e.ctx, l, dir)
+	if err != nil {
+		return err
+	}
 	for _, s := range seqs {
-		if s >= l.Size() {
-			if _, err := readEntry(l, dir, s); err != nil {
+		if s >= n {
+			if _, err := readEntry(e.ctx, l, dir, s); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store/file"
 )
 
 // requireLog checks that dir holds a sealog log and returns its metadata,
@@ -59,7 +61,7 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 		return nil, ioError("%s is signed by another key: the log's key is %s, the key given is %s", dir, meta.Key, key.VerifierKey()).
 			withHint("use the signer key this log was created with")
 	}
-	opts.Key, opts.NoCreate = key, true
+	opts.Key, opts.File.NoCreate = key, true
 	if opts.Logger == nil {
 		opts.Logger = newLogger(e, false)
 	}
@@ -70,15 +72,24 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 	return l, nil
 }
 
+// logSize returns the log's size as of now.
+func logSize(ctx context.Context, l *sealog.Log, dir string) (uint64, error) {
+	h, err := l.Head(ctx)
+	if err != nil {
+		return 0, openError(dir, err)
+	}
+	return h.Size, nil
+}
+
 // openError turns an error of sealog.Open into a CLI error.
 func openError(dir string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "sealog: ")
 	switch {
 	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):
 		return failError("%s", msg).withHint("run 'sealog verify %s' for a full report", dir)
-	case strings.Contains(msg, "open for writing by another process"):
+	case errors.Is(err, sealog.ErrLocked):
 		return ioError("%s", msg).withHint("stop the other writer first; reading commands (show, query, tail, verify) work meanwhile")
-	case strings.Contains(msg, "open it for writing once"):
+	case errors.Is(err, file.ErrRecoveryNeeded):
 		return ioError("%s", msg).withHint("run 'sealog append %s --key FILE' with no input once to recover it, or 'sealog verify %s'", dir, dir)
 	}
 	return ioError("%s", msg)

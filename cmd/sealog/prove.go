@@ -75,11 +75,11 @@ func runProve(e *env, args []string) error {
 	}
 	defer l.Close()
 	if seq.set {
-		en, err := readEntry(l, dir, seq.v)
+		en, err := readEntry(e.ctx, l, dir, seq.v)
 		if err != nil {
 			return err
 		}
-		p, err := inclusionProof(l, &en, size.v)
+		p, err := inclusionProof(e.ctx, l, &en, size.v)
 		if err != nil {
 			return err
 		}
@@ -92,13 +92,13 @@ func runProve(e *env, args []string) error {
 	if from.v == 0 {
 		return usageError("prove: --from 0: there is no checkpoint at size 0; give the size of a checkpoint saved earlier")
 	}
-	oldCk, err := l.CheckpointAt(from.v)
+	oldCk, err := l.CheckpointAt(e.ctx, from.v)
 	if err != nil {
 		return usageError("prove: --from %d: %s", from.v, trimSealog(err))
 	}
-	newCk, err := l.Checkpoint()
+	newCk, err := l.Checkpoint(e.ctx)
 	if to.set {
-		newCk, err = l.CheckpointAt(to.v)
+		newCk, err = l.CheckpointAt(e.ctx, to.v)
 	}
 	if err != nil {
 		return usageError("prove: --to %d: %s", to.v, trimSealog(err))
@@ -106,7 +106,7 @@ func runProve(e *env, args []string) error {
 	if oldCk.Size > newCk.Size {
 		return usageError("prove: --from %d is after --to %d", oldCk.Size, newCk.Size)
 	}
-	proof, err := l.ConsistencyProof(oldCk.Size, newCk.Size)
+	proof, err := l.ConsistencyProof(e.ctx, oldCk.Size, newCk.Size)
 	if err != nil {
 		return ioError("%s", trimSealog(err))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"math"
 	"path"
 	"time"
 
@@ -83,7 +84,7 @@ func runQuery(e *env, args []string) error {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	n := 0
-	for en, err := range l.Entries(e.ctx, 0, l.Size()) {
+	for en, err := range l.Entries(e.ctx, 0, math.MaxUint64) {
 		if err != nil {
 			out.Flush()
 			if e.ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,13 +50,13 @@ func runShow(e *env, args []string) error {
 		return err
 	}
 	defer l.Close()
-	en, err := readEntry(l, pos[0], seq)
+	en, err := readEntry(e.ctx, l, pos[0], seq)
 	if err != nil {
 		return err
 	}
 	var proof []byte
 	if *withProof {
-		p, err := inclusionProof(l, &en, 0)
+		p, err := inclusionProof(e.ctx, l, &en, 0)
 		if err != nil {
 			return err
 		}
@@ -76,14 +77,18 @@ func runShow(e *env, args []string) error {
 }
 
 // readEntry reads entry seq, turning the library's errors into CLI ones.
-func readEntry(l *sealog.Log, dir string, seq uint64) (sealog.Entry, error) {
-	if seq >= l.Size() {
-		if l.Size() == 0 {
+func readEntry(ctx context.Context, l *sealog.Log, dir string, seq uint64) (sealog.Entry, error) {
+	size, err := logSize(ctx, l, dir)
+	if err != nil {
+		return sealog.Entry{}, err
+	}
+	if seq >= size {
+		if size == 0 {
 			return sealog.Entry{}, usageError("no entry %d: the log in %s is empty", seq, dir)
 		}
-		return sealog.Entry{}, usageError("no entry %d: the log in %s has %d entries (seq 0–%d)", seq, dir, l.Size(), l.Size()-1)
+		return sealog.Entry{}, usageError("no entry %d: the log in %s has %d entries (seq 0–%d)", seq, dir, size, size-1)
 	}
-	en, err := l.Entry(seq)
+	en, err := l.Entry(ctx, seq)
 	if err != nil {
 		if errors.Is(err, sealog.ErrCorrupt) {
 			return en, failError("entry %d: %s", seq, trimSealog(err)).withHint("the log was changed; run 'sealog verify %s' for a full report", dir)
@@ -95,13 +100,13 @@ func readEntry(l *sealog.Log, dir string, seq uint64) (sealog.Entry, error) {
 
 // inclusionProof builds the tlog-proof of en in the checkpoint of size
 // (0: the latest).
-func inclusionProof(l *sealog.Log, en *sealog.Entry, size uint64) (*bundle.InclusionProof, error) {
+func inclusionProof(ctx context.Context, l *sealog.Log, en *sealog.Entry, size uint64) (*bundle.InclusionProof, error) {
 	var ck sealog.Checkpoint
 	var err error
 	if size == 0 {
-		ck, err = l.Checkpoint()
+		ck, err = l.Checkpoint(ctx)
 	} else {
-		ck, err = l.CheckpointAt(size)
+		ck, err = l.CheckpointAt(ctx, size)
 	}
 	if err != nil {
 		return nil, usageError("%s", trimSealog(err))
@@ -109,7 +114,7 @@ func inclusionProof(l *sealog.Log, en *sealog.Entry, size uint64) (*bundle.Inclu
 	if en.Seq >= ck.Size {
 		return nil, usageError("entry %d is not covered by the checkpoint of size %d", en.Seq, ck.Size)
 	}
-	p, err := l.InclusionProof(en.Seq, ck.Size)
+	p, err := l.InclusionProof(ctx, en.Seq, ck.Size)
 	if err != nil {
 		return nil, ioError("%s", trimSealog(err))
 	}

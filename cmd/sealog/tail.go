@@ -68,7 +68,10 @@ func runTail(e *env, args []string) error {
 		}
 		return out.Flush()
 	}
-	size := l.Size()
+	size, err := logSize(e.ctx, l, dir)
+	if err != nil {
+		return err
+	}
 	if err := print(size-min(*n, size), size); err != nil {
 		return err
 	}
@@ -84,7 +87,8 @@ func runTail(e *env, args []string) error {
 			return nil
 		case <-tick.C:
 		}
-		if err := l.Refresh(); err != nil {
+		now, err := l.Head(e.ctx)
+		if err != nil {
 			if failing.IsZero() {
 				failing = time.Now()
 			}
@@ -94,11 +98,11 @@ func runTail(e *env, args []string) error {
 			continue
 		}
 		failing = time.Time{}
-		if now := l.Size(); now > size {
-			if err := print(size, now); err != nil {
+		if now.Size > size {
+			if err := print(size, now.Size); err != nil {
 				return err
 			}
-			size = now
+			size = now.Size
 		}
 	}
 }

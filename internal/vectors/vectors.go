@@ -24,6 +24,7 @@ import (
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/tree"
 )
 
@@ -252,7 +253,7 @@ func writeLog(dir string) error {
 		t = t.Add(1_234_567 * time.Nanosecond)
 		return t
 	}
-	opts := sealog.Options{Key: k, SegmentSize: 2048, Clock: clock, Rand: &stream{seed: "sealog vectors log salts"}}
+	opts := sealog.Options{Key: k, File: file.Options{SegmentSize: 2048}, Clock: clock, Rand: &stream{seed: "sealog vectors log salts"}}
 	l, err := sealog.Open(dir, opts)
 	if err != nil {
 		return err
@@ -279,7 +280,7 @@ func writeLog(dir string) error {
 	}
 	// Reopen with compression on, and wait until the sealed segments are
 	// compressed.
-	opts.Compress = true
+	opts.File.Compress = true
 	if l, err = sealog.Open(dir, opts); err != nil {
 		return err
 	}

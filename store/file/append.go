@@ -3,41 +3,51 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/sealog/sealog/store"
 )
 
-// Write appends a batch: one write to the active segment, one each to the
-// index and hashes files. It does not wait for the disk; Sync does.
-func (s *Store) Write(ctx context.Context, b *store.Batch) error {
+// Append commits a batch if it starts at the log's size: one write to the
+// active segment, one each to the index and hashes files, one fdatasync
+// of the segment; then the batch's erasures, if any (erase.go). One
+// process writes a log (flock), so a conflict here means the caller's
+// view of the head is stale, not that another writer raced it.
+func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) {
 	if s.opts.ReadOnly {
-		return ErrReadOnly
+		return store.Head{}, store.ErrReadOnly
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.RLock()
-	closed, written, poisoned := s.closed, s.written.Size, s.poisoned
+	closed, head, poisoned := s.closed, s.head, s.poisoned
 	s.mu.RUnlock()
-	if poisoned != nil {
-		return fmt.Errorf("%w (after: %v)", store.ErrPoisoned, poisoned)
+	switch {
+	case closed:
+		return head, store.ErrClosed
+	case poisoned != nil:
+		return head, fmt.Errorf("%w (after: %v)", store.ErrPoisoned, poisoned)
+	case b.First != head.Size:
+		return head, &store.ConflictError{First: b.First, Head: head}
+	case len(b.Ends) == 0 || len(b.Leaves) != len(b.Ends):
+		return head, fmt.Errorf("malformed batch: %d lines, %d leaves", len(b.Ends), len(b.Leaves))
 	}
-	if closed {
-		return store.ErrClosed
+	if err := ctx.Err(); err != nil {
+		return head, err
 	}
-	if b.First != written {
-		return fmt.Errorf("batch starts at %d but the log has %d entries", b.First, written)
-	}
-	if len(b.Ends) == 0 {
-		return nil
+	if len(b.Erasures) > 0 {
+		// Checked before anything is written: a bad erasure fails the
+		// whole batch with nothing committed.
+		if err := s.prepareErase(ctx, b); err != nil {
+			return head, err
+		}
 	}
 	if s.seg.Size() > 0 && s.seg.Size()+int64(len(b.Lines)) > s.opts.SegmentSize {
 		if err := s.fault("rotate", s.rotate, b.First); err != nil {
-			return s.poison(err)
+			return head, s.poison(err)
 		}
 	}
 	base := s.seg.Size()
@@ -49,43 +59,32 @@ func (s *Store) Write(ctx context.Context, b *store.Batch) error {
 	}
 	s.pre.beforeWrite(base, int64(len(b.Lines)))
 	if err := s.step("write segment", func() error { return s.seg.Write(b.Lines) }); err != nil {
-		return s.poison(err)
+		return head, s.poison(err)
 	}
 	s.pre.afterWrite(s.seg.Size())
 	if err := s.step("write index", func() error { return s.index.Write(ib) }); err != nil {
-		return s.poison(err)
-	}
-	if err := s.step("write hashes", func() error { return s.hashes.Write(hashBytes(b.Hashes)) }); err != nil {
-		return s.poison(err)
-	}
-	s.mu.Lock()
-	s.written = store.Head{Size: b.First + uint64(len(b.Ends)), LastLeaf: b.LastLeaf, LastTime: b.LastTime, Checkpoint: b.Checkpoint}
-	s.mu.Unlock()
-	return nil
-}
-
-// Sync makes every batch written so far durable (one fdatasync of the
-// active segment) and visible to readers.
-func (s *Store) Sync(ctx context.Context) (uint64, error) {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
-	s.mu.RLock()
-	target, head, seg, poisoned := s.written, s.head.Size, s.seg, s.poisoned
-	s.mu.RUnlock()
-	if poisoned != nil {
-		return head, fmt.Errorf("%w (after: %v)", store.ErrPoisoned, poisoned)
-	}
-	if target.Size == head {
-		return head, nil
-	}
-	if err := s.step("sync segment", seg.Sync); err != nil {
 		return head, s.poison(err)
 	}
+	if err := s.step("write hashes", func() error { return s.hashes.Write(hashBytes(b.Hashes)) }); err != nil {
+		return head, s.poison(err)
+	}
+	if err := s.step("sync segment", s.seg.Sync); err != nil {
+		return head, s.poison(err)
+	}
+	head = b.Head()
+	head.Checkpoint = bytes.Clone(head.Checkpoint) // the caller may reuse b
 	s.mu.Lock()
-	s.head = target
+	s.head = head
 	s.mu.Unlock()
 	s.pub.publish()
-	return target.Size, nil
+	if len(b.Erasures) > 0 {
+		if err := s.finishErase(); err != nil {
+			// The batch is durable, and so is the journal: the next open
+			// finishes the erasure.
+			return head, s.poison(fmt.Errorf("erasing: %w (the erasure record is committed; reopening the log finishes the erasure)", err))
+		}
+	}
+	return head, nil
 }
 
 // faultHook, when set (by tests, through export_test.go), is called
@@ -132,24 +131,20 @@ func (s *Store) poison(err error) error {
 	return store.ErrPoisoned
 }
 
-// rotate seals the active segment and starts a new one at first. It holds
-// off Sync meanwhile, syncs everything written so far itself, and makes
-// the derived files durable before the new segment exists, so that a new
-// segment proves them complete up to its first entry.
+// rotate seals the active segment and starts a new one at first. The
+// derived files are made durable before the new segment exists, so that
+// a new segment proves them complete up to its first entry. The caller
+// holds writeMu.
 func (s *Store) rotate(first uint64) error {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
 	if err := s.seal(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	sealed := s.segs[len(s.segs)-1].first
-	s.head = s.written
 	s.mu.Unlock()
 	if err := s.newSegment(first); err != nil {
 		return err
 	}
-	s.pub.publish()
 	if s.comp != nil {
 		s.comp.enqueue(sealed)
 	}
@@ -173,4 +168,4 @@ func (s *Store) seal() error {
 	return s.seg.Sync()
 }
 
-var _ tlog.HashReader = (*Store)(nil)
+var _ store.Store = (*Store)(nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store"
 )
 
 // checkpointAt returns the signed checkpoint for the scanner's size: from
@@ -35,11 +36,11 @@ func (s *Store) checkpointAt(sc *scanner) ([]byte, error) {
 	}
 	l, err := format.ParseLine(line)
 	if err != nil || l.Sig == nil {
-		return nil, fmt.Errorf("%s: %w: entry %d ends a segment but carries no signature", s.dir, ErrCorrupt, sc.next-1)
+		return nil, fmt.Errorf("%s: %w: entry %d ends a segment but carries no signature", s.dir, store.ErrCorrupt, sc.next-1)
 	}
 	text := checkpoint.Checkpoint{Origin: s.meta.Origin, Size: sc.next, Root: sc.edge.Root()}.Text()
 	if !checkpoint.VerifyText(s.verifier, text, l.Sig) {
-		return nil, fmt.Errorf("%s: %w: the signature on entry %d does not verify", s.dir, ErrCorrupt, sc.next-1)
+		return nil, fmt.Errorf("%s: %w: the signature on entry %d does not verify", s.dir, store.ErrCorrupt, sc.next-1)
 	}
 	return checkpoint.Assemble(text, s.meta.Origin, l.Sig), nil
 }
@@ -60,14 +61,14 @@ func (s *Store) checkCheckpointFile() error {
 			s.log.Warn("replacing an unreadable checkpoint file", "error", err)
 		case c.Size > s.head.Size:
 			return fmt.Errorf("%s: %w: its checkpoint covers %d entries but only %d are present; entries %d to %d were removed",
-				s.dir, ErrTruncated, c.Size, s.head.Size, s.head.Size, c.Size-1)
+				s.dir, store.ErrTruncated, c.Size, s.head.Size, s.head.Size, c.Size-1)
 		default:
 			root, err := tlog.TreeHash(int64(c.Size), hashReader{s})
 			if err != nil {
 				return err
 			}
 			if root != c.Root {
-				return fmt.Errorf("%s: %w: the entries do not match the log's own checkpoint at size %d; run `sealog verify %s`", s.dir, ErrCorrupt, c.Size, s.dir)
+				return fmt.Errorf("%s: %w: the entries do not match the log's own checkpoint at size %d; run `sealog verify %s`", s.dir, store.ErrCorrupt, c.Size, s.dir)
 			}
 			if bytes.Equal(b, s.head.Checkpoint) {
 				return nil

@@ -14,9 +14,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/store"
@@ -24,76 +21,62 @@ import (
 
 // Erasure replaces one line of a sealed segment with its erased form. The
 // line gets shorter, so the segment is rewritten (new file, fsync,
-// rename) and the index entries after the line are moved. A small journal
-// (eraseJournal) is written durably first and removed last, so that a
-// crash in between is finished on the next open, never left half done.
+// rename) and the index entries after the line are moved. Erasures come
+// with the batch that records them (store.Batch.Erasures): a journal
+// (eraseJournal) naming them and the size after that batch is written
+// durably before the batch, and removed once every erasure is applied. On
+// open, a journal whose batch committed is finished; one whose batch
+// never committed is dropped. So an erasure happens if and only if its
+// record is in the log, and never half.
 
 const eraseJournal = "erasing.json"
+
+type eraseJournalFile struct {
+	// After is the log's size once the batch holding the erasure records
+	// is committed; 0 in journals from before erasures came with batches.
+	After    uint64        `json:"after,omitempty"`
+	Erasures []eraseIntent `json:"erasures,omitempty"`
+	// Seq and Line: the single erasure of an older journal.
+	Seq  uint64 `json:"seq,omitempty"`
+	Line []byte `json:"line,omitempty"`
+}
 
 type eraseIntent struct {
 	Seq  uint64 `json:"seq"`
 	Line []byte `json:"line"` // the erased line, newline included
 }
 
-// Erase replaces committed entry seq's line with line, which must be its
-// erased form: same seq, time and prev, and the same leaf hash. If the
-// entry is in the active segment, the segment is sealed first.
-func (s *Store) Erase(ctx context.Context, seq uint64, line []byte) error {
-	if s.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if seq >= s.Head().Size {
-		return fmt.Errorf("entry %d: %w", seq, store.ErrNotFound)
-	}
-	if err := s.checkErasedLine(seq, line); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	active := s.segs[len(s.segs)-1]
-	s.mu.RUnlock()
-	if seq >= active.first {
-		if err := s.rotate(s.written.Size); err != nil {
-			return s.poison(err)
+// prepareErase checks b's erasures against the stored lines and writes
+// the journal. The caller holds writeMu.
+func (s *Store) prepareErase(ctx context.Context, b *store.Batch) error {
+	j := eraseJournalFile{After: b.Size()}
+	seen := map[uint64]bool{}
+	for _, e := range b.Erasures {
+		if e.Seq >= b.First {
+			return fmt.Errorf("erasure of entry %d: %w (the log has %d entries)", e.Seq, store.ErrNotFound, b.First)
 		}
+		if seen[e.Seq] {
+			return fmt.Errorf("entry %d: %w (named twice in one batch)", e.Seq, store.ErrErased)
+		}
+		seen[e.Seq] = true
+		stored, err := s.ReadLine(ctx, e.Seq)
+		if err != nil {
+			return err
+		}
+		if err := store.CheckErasure(stored, e); err != nil {
+			return err
+		}
+		j.Erasures = append(j.Erasures, eraseIntent{Seq: e.Seq, Line: e.Line})
 	}
-	ij, _ := json.Marshal(eraseIntent{Seq: seq, Line: line})
-	if err := durable.WriteFile(filepath.Join(s.dir, eraseJournal), ij, 0o644); err != nil {
-		return err
-	}
-	if err := s.applyErase(seq, line); err != nil {
-		return fmt.Errorf("erasing entry %d: %w (it will be finished when the log is next opened)", seq, err)
-	}
-	return nil
-}
-
-// checkErasedLine makes sure line is entry seq's erased form, with the
-// leaf hash the tree holds for it.
-func (s *Store) checkErasedLine(seq uint64, line []byte) error {
-	if len(line) == 0 || line[len(line)-1] != '\n' {
-		return errors.New("erased line must end with a newline")
-	}
-	l, err := format.ParseLine(line[:len(line)-1])
+	ij, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	if !l.Erased || l.Seq != seq {
-		return fmt.Errorf("not the erased form of entry %d", seq)
-	}
-	h := l.Header()
-	stored, err := s.readHashesRaw([]int64{tlog.StoredHashIndex(0, int64(seq))})
-	if err != nil {
-		return err
-	}
-	if h.LeafHash() != stored[0] {
-		return fmt.Errorf("the erased line of entry %d does not keep its leaf hash", seq)
-	}
-	return nil
+	return durable.WriteFile(filepath.Join(s.dir, eraseJournal), ij, 0o644)
 }
 
 // applyErase rewrites the segment holding seq and its index entries, then
-// removes the journal. It is idempotent.
+// It is idempotent.
 func (s *Store) applyErase(seq uint64, line []byte) error {
 	s.rewrite.Lock()
 	defer s.rewrite.Unlock()
@@ -170,31 +153,69 @@ func (s *Store) applyErase(seq uint64, line []byte) error {
 	if _, err := s.index.Fd().WriteAt(ib, int64(sg.first)*8); err != nil {
 		return err
 	}
-	if err := s.index.Sync(); err != nil {
-		return err
-	}
-	if err := os.Remove(filepath.Join(s.dir, eraseJournal)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return durable.SyncDir(s.dir)
+	return s.index.Sync()
 }
 
-// finishErase completes an erasure a crash interrupted.
+// finishErase applies the erasures of the journal if their batch is
+// committed, drops the journal if not, and removes it. It runs after an
+// Append with erasures and when a log is opened for writing; the caller
+// holds writeMu (or is opening the store).
 func (s *Store) finishErase() error {
-	b, err := os.ReadFile(filepath.Join(s.dir, eraseJournal))
+	path := filepath.Join(s.dir, eraseJournal)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var in eraseIntent
-	if err := json.Unmarshal(b, &in); err != nil {
+	var j eraseJournalFile
+	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("%s: %w", eraseJournal, err)
 	}
-	s.log.Warn("finishing an interrupted erasure", "seq", in.Seq)
-	if err := s.checkErasedLine(in.Seq, in.Line); err != nil {
-		return fmt.Errorf("%s: %w", eraseJournal, err)
+	if j.Line != nil {
+		j.Erasures = append(j.Erasures, eraseIntent{Seq: j.Seq, Line: j.Line})
 	}
-	return s.applyErase(in.Seq, in.Line)
+	s.mu.RLock()
+	size := s.head.Size
+	s.mu.RUnlock()
+	if j.After > size {
+		s.log.Warn("dropping the journal of an erasure whose record was never committed", "size", size, "after", j.After)
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+		return durable.SyncDir(s.dir)
+	}
+	// Only sealed segments are rewritten: seal the active one if it holds
+	// an entry to erase.
+	s.mu.RLock()
+	active := s.segs[len(s.segs)-1].first
+	s.mu.RUnlock()
+	for _, e := range j.Erasures {
+		if e.Seq >= active {
+			if err := s.rotate(size); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for _, e := range j.Erasures {
+		stored, err := s.ReadLine(context.Background(), e.Seq)
+		if err != nil {
+			return fmt.Errorf("%s: %w", eraseJournal, err)
+		}
+		if bytes.Equal(append(stored.Bytes, '\n'), e.Line) {
+			continue // applied before a crash
+		}
+		if err := store.CheckErasure(stored, store.Erasure{Seq: e.Seq, Line: e.Line}); err != nil {
+			return fmt.Errorf("%s: %w", eraseJournal, err)
+		}
+		if err := s.applyErase(e.Seq, e.Line); err != nil {
+			return fmt.Errorf("erasing entry %d: %w", e.Seq, err)
+		}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return durable.SyncDir(s.dir)
 }

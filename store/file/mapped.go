@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+
+	"github.com/sealog/sealog/store"
 )
 
 // mapChunk is the size of one read-only mapping. Records (8-byte index
@@ -35,7 +37,7 @@ func (m *mapped) readAt(p []byte, off int64) error {
 		m.mu.RLock()
 		if m.f == nil {
 			m.mu.RUnlock()
-			return errClosed
+			return store.ErrClosed
 		}
 		if c < len(m.maps) && m.maps[c] != nil {
 			err := copyNoFault(p, m.maps[c][off%mapChunk:])
@@ -60,7 +62,7 @@ func (m *mapped) readRecords(indexes []int64, size int, fn func(i int, b []byte)
 		m.mu.RLock()
 		if m.f == nil {
 			m.mu.RUnlock()
-			return errClosed
+			return store.ErrClosed
 		}
 		missing := -1
 		for _, x := range indexes {
@@ -121,7 +123,7 @@ func (m *mapped) mapChunk(c int) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.f == nil {
-		return nil, errClosed
+		return nil, store.ErrClosed
 	}
 	for len(m.maps) <= c {
 		m.maps = append(m.maps, nil)

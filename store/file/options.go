@@ -10,12 +10,14 @@ import (
 // started, when Options.SegmentSize is zero.
 const DefaultSegmentSize = 64 << 20
 
-// Options configure Open. The zero value opens an existing log for writing.
+// Options configure Open. The zero value opens an existing log for
+// writing; with Origin and Key set, Open creates the log if dir holds none.
 type Options struct {
-	// Create makes Open create the log when dir holds none (dir itself is
-	// created if missing). Origin and Key are then required.
-	Create bool
-	// Origin is the log's origin (checkpoint first line); needed to create.
+	// NoCreate makes Open fail with an error wrapping store.ErrNotLog when
+	// dir holds no log, even with Origin and Key set.
+	NoCreate bool
+	// Origin is the log's origin (checkpoint first line); needed to create
+	// (dir itself is created if missing).
 	Origin string
 	// Key is the log's note verifier key. Needed to create; when opening an
 	// existing log, a non-empty Key must be the one the log was created
@@ -37,15 +39,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// ErrReadOnly is returned by Append on a store opened ReadOnly.
-var ErrReadOnly = errors.New("log opened read-only")
-
-// ErrTruncated means the log holds fewer entries than a checkpoint it
-// signed: entries were removed after they were acknowledged.
-var ErrTruncated = errors.New("log truncated")
-
-// ErrCorrupt means a log's files fail a check in a way a crash cannot
-// cause. Run the verifier to see what changed.
-var ErrCorrupt = errors.New("log damaged")
-
-var errClosed = errors.New("store closed")
+// ErrRecoveryNeeded is returned by a read-only Open of a log whose
+// derived files (index, hashes) do not yet cover its checkpoint: its
+// writer did not close it cleanly. Opening it for writing once recovers.
+var ErrRecoveryNeeded = errors.New("derived files short")

@@ -53,7 +53,7 @@ func (p *publisher) run() {
 			time.Sleep(publishInterval - d)
 		}
 		lastWrite = time.Now()
-		ck := p.s.Head().Checkpoint
+		ck := p.s.headNow().Checkpoint
 		if ck == nil || bytes.Equal(ck, p.last) {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/store"
 )
 
@@ -23,12 +24,16 @@ type hashReader struct{ s *Store }
 
 func (h hashReader) ReadHashes(idx []int64) ([]tlog.Hash, error) { return h.s.readHashesRaw(idx) }
 
-// ReadHashes implements tlog.HashReader over the committed tree.
-func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	limit := tlog.StoredHashCount(int64(s.Head().Size))
+// ReadHashes returns stored hashes of the committed tree.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	h, err := s.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit := tlog.StoredHashCount(int64(h.Size))
 	for _, i := range indexes {
 		if i < 0 || i >= limit {
-			return nil, fmt.Errorf("stored hash %d is beyond the committed tree (%d hashes)", i, limit)
+			return nil, fmt.Errorf("stored hash %d is beyond the committed tree (%d hashes): %w", i, limit, store.ErrNotFound)
 		}
 	}
 	return s.readHashesRaw(indexes)
@@ -42,12 +47,33 @@ func (s *Store) readHashesRaw(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// ReadLine returns entry seq's line, without its newline, appended to buf.
-func (s *Store) ReadLine(seq uint64, buf []byte) ([]byte, error) {
-	if seq >= s.Head().Size {
-		return buf, fmt.Errorf("entry %d: %w", seq, store.ErrNotFound)
+// leafOf returns the stored leaf hash of entry seq.
+func (s *Store) leafOf(seq uint64) (tlog.Hash, error) {
+	h, err := s.readHashesRaw([]int64{tlog.StoredHashIndex(0, int64(seq))})
+	if err != nil {
+		return tlog.Hash{}, err
 	}
-	return s.readLineRaw(seq, buf)
+	return h[0], nil
+}
+
+// ReadLine returns committed entry seq.
+func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
+	h, err := s.Head(ctx)
+	if err != nil {
+		return store.Line{}, err
+	}
+	if seq >= h.Size {
+		return store.Line{}, fmt.Errorf("entry %d: %w", seq, store.ErrNotFound)
+	}
+	b, err := s.readLineRaw(seq, nil)
+	if err != nil {
+		return store.Line{}, err
+	}
+	leaf, err := s.leafOf(seq)
+	if err != nil {
+		return store.Line{}, fmt.Errorf("entry %d: %w", seq, err)
+	}
+	return store.Line{Seq: seq, Leaf: leaf, Bytes: b}, nil
 }
 
 // offsetOf returns the byte offset of entry seq within its segment.
@@ -104,10 +130,15 @@ func (s *Store) readLineRaw(seq uint64, buf []byte) ([]byte, error) {
 }
 
 // ReadLines calls fn for each committed entry in [from, to), in order.
-func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint64, line []byte) error) error {
-	if size := s.Head().Size; to > size {
-		to = size
+func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Line) error) error {
+	h, err := s.Head(ctx)
+	if err != nil {
+		return err
 	}
+	return s.readLines(ctx, from, min(to, h.Size), fn)
+}
+
+func (s *Store) readLines(ctx context.Context, from, to uint64, fn func(store.Line) error) error {
 	relisted := to // the seq at which the segment list was last re-read
 	for seq := from; seq < to; {
 		sg, err := s.segmentOf(seq)
@@ -143,7 +174,12 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint
 				r.Close()
 				return fmt.Errorf("entry %d: reading %s: %w", seq, sg.path, errOr(err, io.ErrUnexpectedEOF))
 			}
-			if err := fn(seq, line); err != nil {
+			leaf, err := s.leafOf(seq)
+			if err != nil {
+				r.Close()
+				return fmt.Errorf("entry %d: %w", seq, err)
+			}
+			if err := fn(store.Line{Seq: seq, Leaf: leaf, Bytes: line}); err != nil {
 				r.Close()
 				return err
 			}
@@ -155,6 +191,39 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(seq uint
 		}
 	}
 	return nil
+}
+
+// BatchEnd returns the smallest batch end at or after size. It reads the
+// lines from entry size-1 on until one carries a signature, so it costs at
+// most one batch's lines.
+func (s *Store) BatchEnd(ctx context.Context, size uint64) (uint64, error) {
+	h, err := s.Head(ctx)
+	if err != nil {
+		return 0, err
+	}
+	size = max(size, 1)
+	if size > h.Size {
+		return 0, fmt.Errorf("no batch ends at or after size %d (the log has %d entries): %w", size, h.Size, store.ErrNotFound)
+	}
+	if size == h.Size {
+		return size, nil // the head is always a batch end
+	}
+	end := uint64(0)
+	found := errors.New("found")
+	err = s.readLines(ctx, size-1, h.Size, func(l store.Line) error {
+		if ln, err := format.ParseLine(l.Bytes); err == nil && ln.Sig != nil {
+			end = l.Seq + 1
+			return found
+		}
+		return nil
+	})
+	if err == found {
+		return end, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return h.Size, nil
 }
 
 func errOr(err, def error) error {

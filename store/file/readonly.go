@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -33,7 +34,7 @@ func (s *Store) openReadOnly() error {
 }
 
 // errDerivedShort marks derived files that do not yet cover the checkpoint.
-var errDerivedShort = errors.New("derived files short")
+var errDerivedShort = ErrRecoveryNeeded
 
 func (s *Store) openReadOnlyOnce() error {
 	b, err := os.ReadFile(filepath.Join(s.dir, layout.CheckpointFile))
@@ -45,9 +46,9 @@ func (s *Store) openReadOnlyOnce() error {
 	}
 	c, _, err := checkpoint.Open(b, note.VerifierList(s.verifier), s.meta.Origin)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %s: %v", s.dir, ErrCorrupt, layout.CheckpointFile, err)
+		return fmt.Errorf("%s: %w: %s: %v", s.dir, store.ErrCorrupt, layout.CheckpointFile, err)
 	}
-	if c.Size == 0 || c.Size <= s.Head().Size {
+	if c.Size == 0 || c.Size <= s.headNow().Size {
 		return nil
 	}
 	if err := s.checkDerived(c.Size); err != nil {
@@ -58,7 +59,7 @@ func (s *Store) openReadOnlyOnce() error {
 		return err
 	}
 	if root != c.Root {
-		return fmt.Errorf("%s: %w: the stored tree hashes do not match the checkpoint; open the log for writing once to rebuild them", s.dir, ErrCorrupt)
+		return fmt.Errorf("%s: %w: the stored tree hashes do not match the checkpoint; open the log for writing once to rebuild them", s.dir, store.ErrCorrupt)
 	}
 	leaf, err := s.readHashesRaw([]int64{tlog.StoredHashIndex(0, int64(c.Size-1))})
 	if err != nil {
@@ -70,16 +71,48 @@ func (s *Store) openReadOnlyOnce() error {
 	return nil
 }
 
-// Refresh brings a read-only store up to date with what the writer has
-// committed since (as far as the checkpoint file shows).
-func (s *Store) Refresh() error {
-	if !s.opts.ReadOnly {
+// refreshIfChanged brings a read-only store up to date with what the
+// writer has committed since (as far as the checkpoint file shows), when
+// the checkpoint file changed since the last look. A writer that is
+// mid-recovery (derived files short) leaves the head where it was.
+func (s *Store) refreshIfChanged() error {
+	fi, err := os.Stat(filepath.Join(s.dir, layout.CheckpointFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	st := ckStat{fi.Size(), fi.ModTime().UnixNano(), inode(fi)}
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if st == s.ckSeen {
 		return nil
 	}
 	if err := s.relist(); err != nil {
 		return err
 	}
-	return s.openReadOnly()
+	if err := s.openReadOnlyOnce(); err != nil {
+		if errors.Is(err, errDerivedShort) {
+			return nil // the writer is recovering: try again next time
+		}
+		return err
+	}
+	s.ckSeen = st
+	return nil
+}
+
+// ckStat identifies a version of the checkpoint file.
+type ckStat struct {
+	size, mtime int64
+	ino         uint64
+}
+
+func inode(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
 }
 
 // relist re-reads the segment list (a writer may have added or

@@ -48,7 +48,7 @@ func (s *Store) recover() error {
 	for i := from; i <= last; i++ {
 		sg := s.segs[i]
 		if sg.first != sc.next {
-			return fmt.Errorf("%s: %w: segment %s starts at seq %d, want %d", s.dir, ErrCorrupt, filepath.Base(sg.path), sg.first, sc.next)
+			return fmt.Errorf("%s: %w: segment %s starts at seq %d, want %d", s.dir, store.ErrCorrupt, filepath.Base(sg.path), sg.first, sc.next)
 		}
 		if err := s.truncateDerived(sg.first); err != nil {
 			return err
@@ -151,10 +151,10 @@ func (s *Store) scanSegment(sc *scanner, sg segment, active bool) error {
 	}
 	if !active {
 		if stop >= 0 || bad != nil {
-			return fmt.Errorf("%s: %w: sealed segment %s is damaged at byte %d: %v", s.dir, ErrCorrupt, name, stop, bad)
+			return fmt.Errorf("%s: %w: sealed segment %s is damaged at byte %d: %v", s.dir, store.ErrCorrupt, name, stop, bad)
 		}
 		if sc.signed.next != sc.next {
-			return fmt.Errorf("%s: %w: sealed segment %s does not end with a signed batch", s.dir, ErrCorrupt, name)
+			return fmt.Errorf("%s: %w: sealed segment %s does not end with a signed batch", s.dir, store.ErrCorrupt, name)
 		}
 		return s.checkSigned(sc, name)
 	}
@@ -164,7 +164,7 @@ func (s *Store) scanSegment(sc *scanner, sg segment, active bool) error {
 		return err
 	}
 	if bad != nil && s.signedAfter(sg.path, stop) {
-		return fmt.Errorf("%s: %w: %v, and signed (acknowledged) entries follow it; run `sealog verify %s`", s.dir, ErrCorrupt, bad, s.dir)
+		return fmt.Errorf("%s: %w: %v, and signed (acknowledged) entries follow it; run `sealog verify %s`", s.dir, store.ErrCorrupt, bad, s.dir)
 	}
 	if err := s.checkSigned(sc, name); err != nil {
 		return err
@@ -200,7 +200,7 @@ func (s *Store) checkSigned(sc *scanner, name string) error {
 		return nil
 	}
 	if !checkpoint.VerifyText(s.verifier, p.text(s.meta.Origin), p.sig) {
-		return fmt.Errorf("%s: %w: the signature on entry %d in %s does not verify with the log's key; run `sealog verify %s`", s.dir, ErrCorrupt, p.next-1, name, s.dir)
+		return fmt.Errorf("%s: %w: the signature on entry %d in %s does not verify with the log's key; run `sealog verify %s`", s.dir, store.ErrCorrupt, p.next-1, name, s.dir)
 	}
 	return nil
 }

@@ -30,20 +30,18 @@ type Store struct {
 	verifier note.Verifier
 	lock     *lockfile.Lock // nil when read-only
 
-	// Owned by the writing goroutine (and Open/Close); seg is replaced
-	// under mu and syncMu.
+	// Owned by the writer, which holds writeMu (and Open/Close); seg is
+	// replaced under mu too.
 	seg    *durable.File // the active segment
 	index  *durable.File
 	hashes *durable.File
 	pre    *prealloc
 
-	syncMu  sync.Mutex // held by Sync and by rotation
-	writeMu sync.Mutex // held by Write and Erase
+	writeMu sync.Mutex // held by Append, which writes, rotates and erases
 	rewrite sync.Mutex // held while a sealed segment is compressed or erased in
 
 	mu       sync.RWMutex // guards the fields below and seg
-	head     store.Head   // synced: what readers see
-	written  store.Head   // written, maybe not yet synced
+	head     store.Head   // committed (synced): what readers see
 	segs     []segment    // every segment, the active one last
 	closed   bool
 	poisoned error // the first write or sync failure
@@ -51,6 +49,9 @@ type Store struct {
 	hashMap  *mapped
 	indexMap *mapped
 	readers  readerCache
+
+	refreshMu sync.Mutex // read-only: serialises catching up with the writer
+	ckSeen    ckStat     // read-only: the checkpoint file last caught up with
 
 	pub  *publisher
 	comp *compressor
@@ -65,8 +66,8 @@ type segment struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens the log in dir, creating it if opts.Create is set and dir
-// holds none. Opened for writing, it recovers from a crash first (see the
+// Open opens the log in dir, creating it if dir holds none and opts has
+// an Origin and a Key (unless NoCreate). Opened for writing, it recovers from a crash first (see the
 // package documentation).
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.SegmentSize == 0 {
@@ -84,11 +85,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	meta, err := layout.ReadMetadata(dir)
 	switch {
 	case err == nil:
-	case opts.Create && !opts.ReadOnly && (errors.Is(err, layout.ErrNotLog) || errors.Is(err, fs.ErrNotExist)):
+	case !opts.NoCreate && opts.Origin != "" && opts.Key != "" && !opts.ReadOnly && (errors.Is(err, layout.ErrNotLog) || errors.Is(err, fs.ErrNotExist)):
 		if meta, err = create(dir, opts); err != nil {
 			return nil, err
 		}
 		s.log.Info("created log", "origin", meta.Origin)
+	case errors.Is(err, layout.ErrNotLog) || errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: %w", store.ErrNotLog, err)
 	default:
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if !opts.ReadOnly {
 		if s.lock, err = lockfile.Acquire(filepath.Join(dir, layout.LockFile)); err != nil {
 			if errors.Is(err, lockfile.ErrLocked) {
-				return nil, fmt.Errorf("%s is open for writing by another process: %w", dir, err)
+				return nil, fmt.Errorf("%s: %w", dir, store.ErrLocked)
 			}
 			return nil, err
 		}
@@ -187,7 +190,6 @@ func (s *Store) open() error {
 	if err := s.recover(); err != nil {
 		return err
 	}
-	s.written = s.head
 	if err := s.finishErase(); err != nil {
 		return err
 	}
@@ -204,8 +206,28 @@ func (s *Store) open() error {
 	return nil
 }
 
-// Head returns the committed state.
-func (s *Store) Head() store.Head {
+// Head returns the committed state. A store opened ReadOnly first catches
+// up with what the writer has published in the checkpoint file since the
+// last call.
+func (s *Store) Head(ctx context.Context) (store.Head, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Head{}, err
+	}
+	if s.opts.ReadOnly {
+		if err := s.refreshIfChanged(); err != nil {
+			return store.Head{}, err
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return s.head, store.ErrClosed
+	}
+	return s.head, nil
+}
+
+// head returns the committed state without refreshing.
+func (s *Store) headNow() store.Head {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.head
@@ -214,19 +236,28 @@ func (s *Store) Head() store.Head {
 // Dir returns the log's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Metadata returns the log's metadata.
-func (s *Store) Metadata() layout.Metadata { return s.meta }
+// Metadata returns the log's identity, from its sealog.json.
+func (s *Store) Metadata(ctx context.Context) (store.Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Metadata{}, err
+	}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return store.Metadata{}, store.ErrClosed
+	}
+	m := s.meta
+	return store.Metadata{Format: m.Format, Origin: m.Origin, Key: m.Key, Created: m.Created}, nil
+}
 
-// Close syncs what was written, trims the active segment's preallocated
+// Close trims the active segment's preallocated
 // space, writes the derived files and the checkpoint durably, and releases
 // the lock. The caller must have stopped writing.
 func (s *Store) Close() error {
 	var errs []error
-	if !s.opts.ReadOnly {
-		if _, err := s.Sync(context.Background()); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	s.writeMu.Lock() // no Append in flight
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -256,7 +287,7 @@ func (s *Store) flush() error {
 	if err := s.seal(); err != nil {
 		return err
 	}
-	h := s.Head()
+	h := s.headNow()
 	if h.Size == 0 {
 		return nil
 	}

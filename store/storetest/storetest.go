@@ -1,35 +1,43 @@
 // Package storetest is the conformance suite every sealog store backend
 // must pass, as golang.org/x/mod/sumdb/storage's test does for its
-// backends: a backend's own test calls Run with a function that opens its
-// store, and the suite checks the contract of package store — what Sync
-// makes durable and visible, reads, hashes, erasure, reopening, and the
-// refusal to write after Close.
+// backends. A backend's own test calls Run with a function that creates
+// an empty log and returns an Opener for it:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, storetest.Options{
+//			New: func(t *testing.T, meta store.Metadata) storetest.Opener {
+//				db := memstore.NewDB(meta)
+//				return func(t *testing.T) store.Store { return db.Open() }
+//			},
+//		})
+//	}
+//
+// The suite checks the contract of package store: the conditional append
+// and its conflicts, reads and stored hashes checked against an
+// independent computation, erasures, cancellation, reopening, Close, and,
+// for backends that several writers may share, concurrent writers on
+// separate handles. Its batches come from a Builder, which makes them as
+// the Log would, and every check reads the log back as a verifier would.
 package storetest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/checkpoint"
-	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/store"
-	"github.com/sealog/sealog/tree"
 )
 
-// Origin and Key are the log identity the suite's batches are signed for.
-// Backends that check signatures at open (as the file store does) must be
-// created with them.
+// Origin is the origin of the suite's log, and the name of its key.
 const Origin = "storetest.example/log"
 
-// Key returns the suite's signer and verifier keys.
-func Key() (note.Signer, string) {
+// keys is the suite's key pair, generated from a fixed seed.
+var keys = sync.OnceValues(func() (note.Signer, string) {
 	skey, vkey, err := note.GenerateKey(seeded("storetest key"), Origin)
 	if err != nil {
 		panic(err)
@@ -39,233 +47,109 @@ func Key() (note.Signer, string) {
 		panic(err)
 	}
 	return s, vkey
+})
+
+// Key returns the suite's signer and verifier key. Batches are signed
+// with it; a backend that checks signatures must be created with it.
+func Key() (note.Signer, string) { return keys() }
+
+// verifier returns the suite's verifier.
+func verifier() note.Verifier {
+	_, vkey := keys()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
-// Opener opens the store under test. Called again with the same t, it
-// must reopen the same log (after the previous store was closed).
+// verifiers returns the suite's verifier as note.Verifiers.
+func verifiers() note.Verifiers { return note.VerifierList(verifier()) }
+
+// Metadata returns the identity of the suite's logs: Format "sealog/v1",
+// Origin, Key's verifier key and a fixed creation time.
+func Metadata() store.Metadata {
+	_, vkey := keys()
+	return store.Metadata{
+		Format:  "sealog/v1",
+		Origin:  Origin,
+		Key:     vkey,
+		Created: time.Date(2027, 1, 15, 9, 30, 0, 0, time.UTC),
+	}
+}
+
+// Opener opens a handle on the log that Options.New created, reporting
+// failure with t.Fatal. The suite calls it from the test's goroutine and
+// closes every handle it gets. Called again after the handles were
+// closed, it reopens the same log. On a backend that is not SingleWriter
+// it must also open a handle while others are open, one that sees their
+// appends and races them as another process sharing the store would.
 type Opener func(t *testing.T) store.Store
 
-// Run runs the conformance suite.
-func Run(t *testing.T, open func(t *testing.T) Opener) {
-	t.Run("Empty", func(t *testing.T) { testEmpty(t, open(t)) })
-	t.Run("WriteSyncRead", func(t *testing.T) { testWriteSyncRead(t, open(t)) })
-	t.Run("Reopen", func(t *testing.T) { testReopen(t, open(t)) })
-	t.Run("Erase", func(t *testing.T) { testErase(t, open(t)) })
-	t.Run("Closed", func(t *testing.T) { testClosed(t, open(t)) })
+// Options describe the backend under test.
+type Options struct {
+	// New creates an empty log whose Metadata is meta (all four fields:
+	// the suite compares them) for test t, in t.TempDir say, and returns
+	// an Opener for it. Required.
+	New func(t *testing.T, meta store.Metadata) Opener
+
+	// SingleWriter declares that the backend allows one open handle per
+	// log at a time, as the file store does (one writing process, which
+	// locks the log). The suite then calls the Opener only when no handle
+	// is open, and skips the tests of handles that share a log. False: the
+	// backend may be shared, and the suite tests it so.
+	SingleWriter bool
 }
 
-func testEmpty(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
-	if h := s.Head(); h.Size != 0 || h.Checkpoint != nil {
-		t.Fatalf("empty store head %+v", h)
-	}
-	if _, err := s.ReadLine(0, nil); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("ReadLine(0) on an empty store: %v, want ErrNotFound", err)
-	}
+// timeout bounds each test of the suite.
+const timeout = time.Minute
+
+// test is one test of the suite.
+type test struct {
+	name   string
+	shared bool // opens two handles on one log at once
+	run    func(t *testing.T, ctx context.Context, open Opener)
 }
 
-func testWriteSyncRead(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
-	ctx := context.Background()
-	b := NewBuilder()
-	var all [][]byte
-	for _, n := range []int{1, 3, 17, 2} {
-		batch := b.Batch(n)
-		if err := s.Write(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-		if s.Head().Size != batch.First {
-			t.Fatal("a written batch is visible before Sync")
-		}
-		size, err := s.Sync(ctx)
-		if err != nil || size != batch.First+uint64(n) {
-			t.Fatalf("Sync = %d, %v; want %d", size, err, batch.First+uint64(n))
-		}
-		all = append(all, lines(batch)...)
-		h := s.Head()
-		if h.Size != size || h.LastLeaf != batch.LastLeaf || h.LastTime != batch.LastTime || !bytes.Equal(h.Checkpoint, batch.Checkpoint) {
-			t.Fatalf("head after Sync: %+v", h)
-		}
-	}
-	checkContent(t, s, b, all)
-	// A batch that does not continue the log is refused.
-	bad := NewBuilder().Batch(1)
-	if err := s.Write(ctx, bad); err == nil {
-		t.Fatal("Write accepted a batch that does not start at the log's size")
-	}
+var tests = []test{
+	{name: "Empty", run: testEmpty},
+	{name: "AppendRead", run: testAppendRead},
+	{name: "ReadLinesRanges", run: testReadLinesRanges},
+	{name: "Stale", run: testStale},
+	{name: "PastHead", run: testPastHead},
+	{name: "BatchEnd", run: testBatchEnd},
+	{name: "Cancel", run: testCancel},
+	{name: "ConcurrentReads", run: func(t *testing.T, ctx context.Context, open Opener) {
+		testConcurrentReads(t, ctx, open, false)
+	}},
+	{name: "Erase", run: testErase},
+	{name: "EraseRefused", run: testEraseRefused},
+	{name: "Reopen", run: testReopen},
+	{name: "Closed", run: testClosed},
+	{name: "SharedHead", shared: true, run: testSharedHead},
+	{name: "SharedClose", shared: true, run: testSharedClose},
+	{name: "SharedReads", shared: true, run: func(t *testing.T, ctx context.Context, open Opener) {
+		testConcurrentReads(t, ctx, open, true)
+	}},
+	{name: "SharedWriters", shared: true, run: testSharedWriters},
+	{name: "SharedErase", shared: true, run: testSharedErase},
 }
 
-func testReopen(t *testing.T, open Opener) {
-	ctx := context.Background()
-	s := open(t)
-	b := NewBuilder()
-	var all [][]byte
-	for i := 0; i < 5; i++ {
-		batch := b.Batch(4)
-		if err := s.Write(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, lines(batch)...)
+// Run runs the conformance suite, each test on a new log.
+func Run(t *testing.T, opts Options) {
+	if opts.New == nil {
+		t.Fatal("storetest: Options.New is required")
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t)
-	defer s.Close()
-	if h := s.Head(); h.Size != 20 || h.LastLeaf != b.last || !bytes.Equal(h.Checkpoint, b.ckpt) {
-		t.Fatalf("head after reopening: size %d", h.Size)
-	}
-	checkContent(t, s, b, all)
-	batch := b.Batch(2)
-	if err := s.Write(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	if size, err := s.Sync(ctx); err != nil || size != 22 {
-		t.Fatalf("append after reopening: %d %v", size, err)
-	}
-}
-
-func testErase(t *testing.T, open Opener) {
-	ctx := context.Background()
-	s := open(t)
-	defer s.Close()
-	b := NewBuilder()
-	batch := b.Batch(6)
-	if err := s.Write(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	old, _ := s.ReadLine(2, nil)
-	l, _ := format.ParseLine(old)
-	er := format.Line{Seq: l.Seq, Time: l.Time, Prev: l.Prev, Erased: true, BodyHash: l.ComputeBodyHash(), Sig: l.Sig}
-	line := format.AppendLine(nil, &er)
-	if err := s.Erase(ctx, 2, line); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.ReadLine(2, nil)
-	if err != nil || !bytes.Equal(got, line[:len(line)-1]) {
-		t.Fatalf("entry 2 after Erase: %q, %v", got, err)
-	}
-	for seq := uint64(3); seq < 6; seq++ {
-		got, err := s.ReadLine(seq, nil)
-		if err != nil || !bytes.HasPrefix(got, fmt.Appendf(nil, `{"seq":%d,`, seq)) {
-			t.Fatalf("entry %d after erasing entry 2: %q, %v", seq, got, err)
-		}
-	}
-	notErased := format.AppendLine(nil, &format.Line{Seq: 3, Time: 1, Erased: true})
-	if err := s.Erase(ctx, 3, notErased); err == nil {
-		t.Fatal("Erase accepted a line that changes the entry's leaf hash")
-	}
-}
-
-func testClosed(t *testing.T, open Opener) {
-	s := open(t)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Write(context.Background(), NewBuilder().Batch(1)); err == nil {
-		t.Fatal("Write after Close succeeded")
-	}
-}
-
-// checkContent compares the store's lines and hashes with what was written.
-func checkContent(t *testing.T, s store.Store, b *Builder, all [][]byte) {
-	t.Helper()
-	for seq, want := range all {
-		got, err := s.ReadLine(uint64(seq), nil)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("ReadLine(%d) = %q, %v; want %q", seq, got, err, want)
-		}
-	}
-	var seen int
-	err := s.ReadLines(context.Background(), 0, uint64(len(all))+5, func(seq uint64, line []byte) error {
-		if seq != uint64(seen) || !bytes.Equal(line, all[seq]) {
-			return fmt.Errorf("ReadLines gave entry %d: %q", seq, line)
-		}
-		seen++
-		return nil
-	})
-	if err != nil || seen != len(all) {
-		t.Fatalf("ReadLines: %v (%d of %d entries)", err, seen, len(all))
-	}
-	n := int64(len(all))
-	for i := int64(0); i < tlog.StoredHashCount(n); i++ {
-		h, err := s.ReadHashes([]int64{i})
-		if err != nil || h[0] != b.stored[i] {
-			t.Fatalf("ReadHashes(%d) = %v, %v", i, h, err)
-		}
-	}
-	root, err := tlog.TreeHash(n, s)
-	if err != nil || root != b.edge.Root() {
-		t.Fatalf("tree hash from the store's hashes: %v", err)
-	}
-	if _, err := s.ReadHashes([]int64{tlog.StoredHashCount(n)}); err == nil {
-		t.Fatal("ReadHashes beyond the committed tree succeeded")
-	}
-}
-
-func lines(b *store.Batch) [][]byte {
-	var out [][]byte
-	start := 0
-	for _, end := range b.Ends {
-		out = append(out, b.Lines[start:end-1])
-		start = end
-	}
-	return out
-}
-
-// Builder makes valid, signed batches as the Log would.
-type Builder struct {
-	signer note.Signer
-	edge   tree.Edge
-	stored []tlog.Hash
-	last   tlog.Hash
-	time   int64
-	ckpt   []byte
-	salt   *seededReader
-}
-
-// NewBuilder returns a builder for a new log.
-func NewBuilder() *Builder {
-	s, _ := Key()
-	return &Builder{signer: s, time: 1_800_000_000_000_000_000, salt: seeded("storetest salts")}
-}
-
-// Batch returns the next batch of n entries.
-func (b *Builder) Batch(n int) *store.Batch {
-	batch := &store.Batch{First: b.edge.Size()}
-	for i := 0; i < n; i++ {
-		var salt [format.SaltSize]byte
-		b.salt.Read(salt[:])
-		ev, _ := format.AppendEvent(nil, "storetest.event", "actor", fmt.Sprintf("r/%d", b.edge.Size()), []byte(`{"i":1}`))
-		l := format.Line{Seq: b.edge.Size(), Time: b.time, Prev: b.last, Salt: salt, Event: ev}
-		h := l.Header()
-		leaf := h.LeafHash()
-		batch.Hashes = b.edge.Append(leaf, batch.Hashes)
-		if i == n-1 {
-			text := checkpoint.Checkpoint{Origin: Origin, Size: b.edge.Size(), Root: b.edge.Root()}.Text()
-			sig, err := checkpoint.SignText(text, b.signer)
-			if err != nil {
-				panic(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.shared && opts.SingleWriter {
+				t.Skip("storetest: the backend declares Options.SingleWriter (one open handle per log), so it cannot be shared by two writers")
 			}
-			l.Sig = sig
-			b.ckpt = checkpoint.Assemble(text, Origin, sig)
-		}
-		batch.Lines = format.AppendLine(batch.Lines, &l)
-		batch.Ends = append(batch.Ends, len(batch.Lines))
-		b.last = leaf
-		b.time += 1000
+			ctx, cancel := context.WithTimeout(t.Context(), timeout)
+			defer cancel()
+			tc.run(t, ctx, opts.New(t, Metadata()))
+		})
 	}
-	b.stored = append(b.stored, batch.Hashes...)
-	batch.Checkpoint, batch.LastLeaf, batch.LastTime = b.ckpt, b.last, b.time-1000
-	return batch
 }
 
 // seededReader is a deterministic byte stream.
@@ -286,4 +170,8 @@ func (r *seededReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+func (r *seededReader) clone() *seededReader {
+	return &seededReader{seed: r.seed, n: r.n, buf: append([]byte(nil), r.buf...)}
 }

@@ -1,0 +1,48 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors a Store returns for callers to branch on (with errors.Is). They
+// are defined here once; package sealog re-exports them.
+var (
+	// ErrNotFound: the entry (or batch end) is not committed.
+	ErrNotFound = errors.New("entry not found")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store closed")
+	// ErrReadOnly: the store was opened for reading only.
+	ErrReadOnly = errors.New("log opened read-only")
+	// ErrPoisoned: a write or fsync failed, so what reached the disk is
+	// unknown; the store refuses writes until it is reopened, which
+	// recovers.
+	ErrPoisoned = errors.New("the log refuses writes after an I/O failure; reopen it")
+	// ErrCorrupt: the stored log fails a check in a way a crash cannot
+	// cause. Run the verifier to see what changed.
+	ErrCorrupt = errors.New("log damaged")
+	// ErrTruncated: the log holds fewer entries than a checkpoint it
+	// signed: entries were removed after they were acknowledged.
+	ErrTruncated = errors.New("log truncated")
+	// ErrLocked: another process holds the log open for writing.
+	ErrLocked = errors.New("log is open for writing by another process")
+	// ErrErased: the entry is already erased.
+	ErrErased = errors.New("entry already erased")
+	// ErrNotLog: the place named holds no sealog log.
+	ErrNotLog = errors.New("not a sealog log")
+	// ErrSchema: the backend's schema is older or newer than this version
+	// of sealog knows.
+	ErrSchema = errors.New("unsupported store schema version")
+)
+
+// ConflictError is returned by Store.Append when the batch does not start
+// at the committed size: another writer committed first. Nothing was
+// written. Head is the committed state found.
+type ConflictError struct {
+	First uint64 // the batch's first seq
+	Head  Head   // the committed head
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("append conflict: batch starts at %d but the log has %d entries", e.First, e.Head.Size)
+}
