@@ -18,12 +18,21 @@
 //		Payload:  map[string]any{"ip": "203.0.113.9", "mfa": true},
 //	})
 //	// r.Seq, r.LeafHash and r.Checkpoint (signed) prove the event is in the log;
-//	// log.Prove(&r) adds the inclusion proof that ties them together.
+//	// log.Prove(ctx, &r) adds the inclusion proof that ties them together.
 //	...
 //	log.Close()
 //
 // Append returns only after the event is durable (fsync) and signed.
 // Concurrent appends are grouped: one write, one fsync and one signature
-// per batch. Package verify checks a log without trusting the writer;
+// per batch. Past Options.MaxPending waiting appends, Append fails at once
+// with ErrOverloaded; Shutdown drains what is in flight.
+//
+// Any store: New opens a log over any store.Store — the file store, an
+// in-memory one (store/memstore), a database — and several Logs, in
+// several processes, may append to one shared store at once: each batches
+// its own callers, and the store's conditional append orders the batches
+// (a Log that loses a race re-sequences its batch after the winner's).
+//
+// Package verify checks a log without trusting the writer;
 // docs/FORMAT.md specifies every byte, so that other tools can too.
 package sealog

@@ -2,11 +2,13 @@ package sealog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -274,4 +276,42 @@ func ExampleNew() {
 	h, _ := a.Head(ctx)
 	fmt.Println(ra.Seq, rb.Seq, h.Size)
 	// Output: 0 1 2
+}
+
+func ExampleLog_Head() {
+	l, _, done := newLog()
+	defer done()
+	ctx := context.Background()
+	l.AppendBatch(ctx, []sealog.Event{{Kind: "a"}, {Kind: "b"}})
+	h, err := l.Head(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The head's checkpoint is signed by the log's key, checked on read.
+	fmt.Println(h.Size, h.Checkpoint.Size)
+	// Output: 2 2
+}
+
+// Shutdown stops taking appends, drains those in flight and closes the
+// store, within a deadline: what a server does on SIGTERM.
+func ExampleLog_Shutdown() {
+	l, _, done := newLog()
+	defer done()
+	ctx := context.Background()
+	p, err := l.Submit(ctx, []sealog.Event{{Kind: "in.flight"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := l.Shutdown(sctx); err != nil {
+		log.Fatal(err)
+	}
+	rs, err := p.Wait(ctx) // drained: committed before Shutdown returned
+	fmt.Println(len(rs), err)
+	_, err = l.Append(ctx, sealog.Event{Kind: "late"})
+	fmt.Println(errors.Is(err, sealog.ErrClosed))
+	// Output:
+	// 1 <nil>
+	// true
 }

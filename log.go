@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -185,6 +186,9 @@ type Stats struct {
 	Conflicts int64 // appends that lost a race with another writer and were re-sequenced
 	Failures  int64 // batches whose callers got an error
 	Pending   int   // appends submitted and not yet answered
+	// StoreTime is the time spent in the store's appends (writes and
+	// fsyncs); IdleTime the time the committer waited for a batch.
+	StoreTime, IdleTime time.Duration
 }
 
 // Stats returns the engine's counters; zero for a read-only log.
@@ -193,5 +197,8 @@ func (l *Log) Stats() Stats {
 		return Stats{}
 	}
 	s := l.eng.Stats()
-	return Stats{Batches: s.Batches.Load(), Entries: s.Entries.Load(), Conflicts: s.Conflicts.Load(), Failures: s.Failures.Load(), Pending: l.eng.Pending()}
+	return Stats{
+		Batches: s.Batches.Load(), Entries: s.Entries.Load(), Conflicts: s.Conflicts.Load(), Failures: s.Failures.Load(),
+		Pending: l.eng.Pending(), StoreTime: time.Duration(s.StoreNanos.Load()), IdleTime: time.Duration(s.IdleNanos.Load()),
+	}
 }

@@ -11,7 +11,11 @@ func scanObject(p []byte) (valid, compact bool) {
 		return false, false
 	}
 	compact = true
-	var stack [maxDepth]byte // '{' or '['
+	// The open brackets, '{' or '['. Events are shallow: a small array
+	// on the stack (zeroing a maxDepth one cost more than the scan), grown
+	// on the heap for deep ones.
+	var small [64]byte
+	stack := small[:]
 	depth := 0
 	i := 0
 	// expect: what may come next.
@@ -59,6 +63,9 @@ func scanObject(p []byte) (valid, compact bool) {
 			case c == '{' || c == '[':
 				if depth == maxDepth {
 					return false, false
+				}
+				if depth == len(stack) {
+					stack = append(stack, make([]byte, len(stack))...)
 				}
 				stack[depth] = c
 				depth++

@@ -47,6 +47,17 @@ func TestScanObject(t *testing.T) {
 			t.Errorf("scanObject(%q) disagrees with json.Valid", tc.in)
 		}
 	}
+	// Nesting past the scanner's small stack array, mixed brackets.
+	for _, d := range []int{63, 64, 65, 200, maxDepth} {
+		in := strings.Repeat(`{"a":[`, d/2) + "1" + strings.Repeat("]}", d/2)
+		if v, c := scanObject([]byte(in)); !v || !c {
+			t.Errorf("nesting %d: scanObject = %v, %v", d, v, c)
+		}
+		bad := strings.Repeat(`{"a":[`, d/2) + "1" + strings.Repeat("}]", d/2)
+		if v, _ := scanObject([]byte(bad)); v {
+			t.Errorf("nesting %d with crossed brackets accepted", d)
+		}
+	}
 	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
 	if v, _ := scanObject([]byte(deep)); v {
 		t.Error("accepted nesting beyond maxDepth")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/internal/testkit"
 )
 
 // newLog makes a key and a log with n events in a new directory and
@@ -98,15 +99,16 @@ func TestParseEvent(t *testing.T) {
 // stops it as Ctrl-C would: it exits 0.
 func TestTailFollow(t *testing.T) {
 	logDir, keyFile := newLog(t, t.TempDir(), 3)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	done := make(chan int)
+	done := make(chan int, 1)
 	go func() {
 		done <- run(&env{ctx: ctx, stdin: strings.NewReader(""), stdout: &syncWriter{w: &stdout}, stderr: &stderr, getenv: func(string) string { return "" }}, []string{"tail", logDir, "-f", "-n", "1", "--json"})
 	}()
-	for !strings.Contains(stdoutString(&stdout), `"seq":2`) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 20*time.Second, "tail -f prints the last entry", func() bool {
+		return strings.Contains(stdoutString(&stdout), `"seq":2`)
+	})
 	key, err := sealog.LoadKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -120,14 +122,18 @@ func TestTailFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stdoutString(&stdout), "followed.2") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Eventually(t, 20*time.Second, "tail -f follows the new entries", func() bool {
+		return strings.Contains(stdoutString(&stdout), "followed.2")
+	})
 	l.Close()
 	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("tail -f exited %d: %s", code, stderr.String())
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("tail -f exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("tail -f did not stop within 20s of its context ending")
 	}
 	out := stdout.String()
 	if strings.Count(out, "\n") != 4 || !strings.Contains(out, `"seq":2`) || !strings.Contains(out, "followed.2") {

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/store/file"
 )
 
 var errorsIs = errors.Is
@@ -110,8 +110,7 @@ func runTail(e *env, args []string) error {
 // isTransient reports whether err may come from a writer that is opening
 // or committing at the same moment.
 func isTransient(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "shorter than the checkpoint") || strings.Contains(s, "do not match the checkpoint") || errors.Is(err, fs.ErrNotExist)
+	return errors.Is(err, file.ErrRecoveryNeeded) || errors.Is(err, fs.ErrNotExist)
 }
 
 func refreshError(dir string, err error) error {

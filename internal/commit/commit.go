@@ -94,6 +94,11 @@ type Stats struct {
 	Entries   atomic.Int64 // entries committed
 	Conflicts atomic.Int64 // appends that lost to another writer and were re-sequenced
 	Failures  atomic.Int64 // batches whose callers got an error
+	// StoreNanos is the time spent in Store.Append; IdleNanos the time the
+	// committer waited for the next batch. Their sum is the commit loop's
+	// time: a profile of one cycle.
+	StoreNanos atomic.Int64
+	IdleNanos  atomic.Int64
 }
 
 // request is one Submit waiting to be committed.

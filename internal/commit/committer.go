@@ -4,53 +4,98 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/sealog/sealog/store"
 )
 
 // commitLoop is the committer goroutine: it takes each closed batch as
-// soon as it is free, appends it to the store, and answers the batch's
-// callers. It owns committed, the state of the log as of its last
-// append (nil when unknown, after a failure: it is then reloaded from the
-// store before the next append).
+// soon as it is free, appends it to the store (stages it, for a store
+// that is a store.Stager), and hands it to the syncer goroutine, which
+// waits for it to be durable and answers its callers. So with a Stager the
+// next batch is written while this one's fsync runs. The committer owns
+// committed, the state of the log after its last append (nil when
+// unknown, after a failure: it is then reloaded from the store before the
+// next append).
 func (s *sequencer) commitLoop() {
 	defer close(s.c.done)
-	var done *builder // committed or failed, callers not yet answered
+	syncs := make(chan inFlight) // unbuffered: one batch in its fsync, the next staged behind it
+	synced := make(chan struct{})
+	go s.syncLoop(syncs, synced)
+	defer func() { close(syncs); <-synced }()
 	for {
-		// If the sequencer has a batch waiting, let it sign while this
-		// goroutine wakes the last batch's callers; if not, wake them first.
 		select {
 		case s.idle <- s.committed:
-			s.complete(done)
-		default:
-			s.complete(done)
-			select {
-			case s.idle <- s.committed:
-			case <-s.quit:
-				return
-			}
+		case <-s.quit:
+			return
 		}
-		if done = <-s.batches; done != nil {
-			s.committed = s.commitBatch(done)
+		t0 := time.Now()
+		bd := <-s.batches
+		s.c.stats.IdleNanos.Add(int64(time.Since(t0)))
+		if bd == nil {
+			continue
 		}
+		var wait func() (store.Head, error)
+		s.committed, wait = s.commitBatch(bd)
+		s.inflight.Add(1)
+		syncs <- inFlight{bd, wait}
 	}
 }
 
-// commitBatch appends bd to the store, re-sequencing it after conflicts,
-// and returns the committed state after it (nil if unknown). On failure
-// it sets each request's err; on success their results.
-func (s *sequencer) commitBatch(bd *builder) *state {
+// inFlight is a batch on its way to durability: wait, if not nil, returns
+// once it is durable.
+type inFlight struct {
+	bd   *builder
+	wait func() (store.Head, error)
+}
+
+// syncLoop is the syncer goroutine: it waits for each batch to be durable,
+// in order, and answers its callers.
+func (s *sequencer) syncLoop(in chan inFlight, done chan struct{}) {
+	defer close(done)
+	for f := range in {
+		if f.wait != nil {
+			t0 := time.Now()
+			_, err := f.wait()
+			s.c.stats.StoreNanos.Add(int64(time.Since(t0)))
+			if err != nil {
+				if errors.Is(err, store.ErrPoisoned) {
+					s.c.fail(err)
+				}
+				s.c.log.Error("a staged batch did not become durable", "first", f.bd.b.First, "error", err)
+				for _, r := range f.bd.reqs {
+					r.err = err
+				}
+				s.c.stats.Failures.Add(1)
+			} else {
+				s.c.stats.Batches.Add(1)
+				s.c.stats.Entries.Add(int64(len(f.bd.b.Ends)))
+			}
+		}
+		s.complete(f.bd)
+		s.inflight.Done()
+	}
+}
+
+// commitBatch appends (or stages) bd in the store, re-sequencing it after
+// conflicts, and returns the state after it (nil if unknown) and, for a
+// staged batch, the wait for its durability. On failure it sets each
+// request's err; on success their results.
+func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)) {
 	c := s.c
 	committed := s.committed
-	fail := func(err error) *state {
+	fail := func(err error) (*state, func() (store.Head, error)) {
 		for _, r := range bd.reqs {
 			r.err = err
 		}
 		c.stats.Failures.Add(1)
-		return nil
+		return nil, nil
 	}
+	stager, _ := c.cfg.Store.(store.Stager)
 	for attempt := 0; ; attempt++ {
 		if committed == nil {
+			s.inflight.Wait() // the store's state once the staged batches settle
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommitTimeout)
 			st, err := loadState(ctx, c.cfg.Store)
 			cancel()
@@ -70,12 +115,20 @@ func (s *sequencer) commitBatch(bd *builder) *state {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommitTimeout)
-		_, err := c.cfg.Store.Append(ctx, &bd.b)
+		var err error
+		var wait func() (store.Head, error)
+		if stager != nil {
+			wait, err = stager.Stage(ctx, &bd.b)
+		} else {
+			t0 := time.Now()
+			_, err = c.cfg.Store.Append(ctx, &bd.b)
+			c.stats.StoreNanos.Add(int64(time.Since(t0)))
+		}
 		cancel()
 		var conflict *store.ConflictError
 		switch {
 		case err == nil:
-			return s.committedOK(bd)
+			return s.committedOK(bd, wait == nil), wait
 		case errors.As(err, &conflict):
 			c.stats.Conflicts.Add(1)
 			if attempt >= c.cfg.MaxRetries {
@@ -83,13 +136,19 @@ func (s *sequencer) commitBatch(bd *builder) *state {
 			}
 			c.log.Debug("append conflict: re-sequencing", "first", bd.b.First, "head", conflict.Head.Size)
 			committed = nil // reload the head and tree edge
+			// A writer whose next batch is ready wins every race against
+			// one that must reload and re-sign first; a random pause,
+			// growing with each loss, lets the loser in.
+			time.Sleep(backoff(attempt))
 		case errors.Is(err, store.ErrPoisoned):
+			s.inflight.Wait()
 			// The store cannot tell what reached the disk: stop until
 			// reopened, which recovers.
 			c.fail(err)
 			c.log.Error("the store refuses writes; appends fail until the log is reopened", "error", err)
 			return fail(err)
 		default:
+			s.inflight.Wait() // settle against the store once staged batches are durable
 			ok, serr := s.settle(bd)
 			if serr != nil {
 				c.log.Error("append failed and its outcome is unknown", "first", bd.b.First, "error", err, "settle", serr)
@@ -97,7 +156,7 @@ func (s *sequencer) commitBatch(bd *builder) *state {
 			}
 			if ok {
 				c.log.Warn("append reported an error but the batch is committed", "first", bd.b.First, "error", err)
-				return s.committedOK(bd)
+				return s.committedOK(bd, true), nil
 			}
 			c.log.Warn("append failed; nothing committed", "first", bd.b.First, "error", err)
 			return fail(fmt.Errorf("not committed: %w", err))
@@ -125,14 +184,17 @@ func (s *sequencer) settle(bd *builder) (bool, error) {
 	return l.Leaf == bd.b.Leaves[0], nil
 }
 
-// committedOK records a committed batch in its requests and returns the
-// state after it.
-func (s *sequencer) committedOK(bd *builder) *state {
+// committedOK records a committed (or staged) batch in its requests and
+// returns the state after it. durable says it is committed already (not
+// staged: the syncer counts those).
+func (s *sequencer) committedOK(bd *builder, durable bool) *state {
 	for _, r := range bd.reqs {
 		r.size, r.note = bd.cur.size(), bd.b.Checkpoint
 	}
-	s.c.stats.Batches.Add(1)
-	s.c.stats.Entries.Add(int64(len(bd.b.Ends)))
+	if durable {
+		s.c.stats.Batches.Add(1)
+		s.c.stats.Entries.Add(int64(len(bd.b.Ends)))
+	}
 	st := new(state)
 	st.copyFrom(&bd.cur)
 	return st
@@ -146,9 +208,17 @@ func (s *sequencer) complete(bd *builder) {
 	for _, r := range bd.reqs {
 		s.c.answer(r, r.err)
 	}
+	s.handed.Add(-int64(len(bd.reqs)))
 	bd.reqs = bd.reqs[:0]
 	select {
 	case s.free <- bd:
 	default:
 	}
+}
+
+// backoff returns a random pause of up to 50 µs × 2^attempt (at most
+// 5 ms) before retrying after a conflict.
+func backoff(attempt int) time.Duration {
+	limit := 50 * time.Microsecond << min(attempt, 7)
+	return time.Duration(rand.Int64N(int64(min(limit, 5*time.Millisecond))))
 }

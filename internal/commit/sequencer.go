@@ -3,6 +3,8 @@ package commit
 import (
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealog/sealog/format"
@@ -26,6 +28,9 @@ type sequencer struct {
 	quit    chan struct{} // closed when the sequencer stops
 
 	committed *state // the committer's; read by the sequencer only between idle and batches
+
+	inflight sync.WaitGroup // batches handed to the syncer and not yet answered
+	handed   atomic.Int64   // requests in batches handed to the committer and not yet answered
 }
 
 func newSequencer(c *Committer, st *state) *sequencer {
@@ -99,7 +104,9 @@ const gatherMax = 100 * time.Microsecond
 func (s *sequencer) gather(in chan *request) chan *request {
 	// The callers seen at once during the last cycle are the ones to
 	// expect back; the peak restarts from now for the next cycle.
-	target := s.c.peak.Swap(s.c.active.Load())
+	// Those in batches already handed to the committer (staged, or in
+	// their fsync) will not join this one.
+	target := s.c.peak.Swap(s.c.active.Load()) - s.handed.Load()
 	var deadline time.Time
 	for !s.full() && in != nil {
 		select {
@@ -176,6 +183,7 @@ func (s *sequencer) finish(committed *state) {
 	}
 	next := s.newBuilder()
 	next.reset(&p.cur) // before the committer owns p
+	s.handed.Add(int64(len(p.reqs)))
 	s.batches <- p
 	s.pending = next
 }
