@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/internal/strictjson"
 )
 
 // Version is the value of a bundle's "bundle" member.
@@ -77,7 +78,9 @@ type Options struct {
 }
 
 // Build makes a bundle of the entries seqs of l, proven against l's
-// latest signed checkpoint (or the one at opts.Size).
+// latest signed checkpoint (or the one at opts.Size). For each erased
+// entry among them it adds the erasure record that names it (see
+// docs/BUNDLE.md), which costs a read of the log from that entry on.
 func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bundle, error) {
 	if len(seqs) == 0 {
 		return nil, errors.New("no entries to bundle")
@@ -108,24 +111,36 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 		if seq >= ck.Size {
 			return nil, fmt.Errorf("entry %d is not covered by the checkpoint (size %d)", seq, ck.Size)
 		}
-		en, err := l.Entry(ctx, seq)
+		e, err := b.entry(ctx, l, seq, ck.Size)
 		if err != nil {
 			return nil, err
-		}
-		p, err := l.InclusionProof(ctx, seq, ck.Size)
-		if err != nil {
-			return nil, err
-		}
-		if !utf8.Valid(en.Line) {
-			return nil, fmt.Errorf("entry %d: its line is not valid UTF-8", seq)
-		}
-		e := Entry{Seq: seq, Line: string(en.Line), Proof: make([]string, len(p))}
-		for j, h := range p {
-			e.Proof[j] = h.String()
 		}
 		b.Entries = append(b.Entries, e)
 	}
+	if err := b.addErasureRecords(ctx, l, ck.Size); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// entry reads entry seq of l and its inclusion proof in the tree of size.
+func (b *Bundle) entry(ctx context.Context, l *sealog.Log, seq, size uint64) (Entry, error) {
+	en, err := l.Entry(ctx, seq)
+	if err != nil {
+		return Entry{}, err
+	}
+	p, err := l.InclusionProof(ctx, seq, size)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !utf8.Valid(en.Line) {
+		return Entry{}, fmt.Errorf("entry %d: its line is not valid UTF-8", seq)
+	}
+	e := Entry{Seq: seq, Line: string(en.Line), Proof: make([]string, len(p))}
+	for j, h := range p {
+		e.Proof[j] = h.String()
+	}
+	return e, nil
 }
 
 // Marshal encodes b as indented JSON followed by a newline. HTML
@@ -143,32 +158,32 @@ func (b *Bundle) Marshal() []byte {
 
 // Parse decodes a bundle. It checks the structure only: the version, the
 // members and their types, and nothing else (Verify checks the content).
-// Unknown members are an error. Input that is not a JSON object or has
-// another version gives an error wrapping ErrNotBundle.
+// A member it does not know, one spelled in another case, or one that
+// appears twice, at either level, is an error (docs/BUNDLE.md): JSON
+// readers differ on those, and a bundle must read the same in all of them.
+// Input that is not a JSON object or has another version gives an error
+// wrapping ErrNotBundle.
 func Parse(data []byte) (*Bundle, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrNotBundle, len(data), MaxSize)
 	}
-	var head struct {
-		Version *string `json:"bundle"`
-	}
+	// Whether it is a bundle at all: a JSON object with a "bundle" member
+	// (spelled so) of this version. (A map's keys are matched exactly.)
+	var head map[string]json.RawMessage
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotBundle, err)
 	}
-	if head.Version == nil {
+	var version string
+	if raw, ok := head["bundle"]; !ok {
 		return nil, fmt.Errorf("%w: no \"bundle\" member", ErrNotBundle)
+	} else if err := json.Unmarshal(raw, &version); err != nil || version != Version {
+		return nil, fmt.Errorf("%w: version %s (this reader knows %q)", ErrNotBundle, raw, Version)
 	}
-	if *head.Version != Version {
-		return nil, fmt.Errorf("%w: version %q (this reader knows %q)", ErrNotBundle, *head.Version, Version)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	// Then strictly: every member known and spelled exactly, none twice,
+	// at any level, so that every JSON reader sees this same bundle.
 	var b Bundle
-	if err := dec.Decode(&b); err != nil {
+	if err := strictjson.Unmarshal(data, &b); err != nil {
 		return nil, fmt.Errorf("malformed bundle: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed bundle: data after the bundle object")
 	}
 	switch {
 	case b.Origin == "":

@@ -1,7 +1,9 @@
 package bundle
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,18 +11,41 @@ import (
 
 // ReadFile reads and parses the bundle at path.
 func ReadFile(path string) (*Bundle, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > MaxSize {
-		return nil, fmt.Errorf("%s: %w: %d bytes, over the %d-byte limit", path, ErrNotBundle, fi.Size(), MaxSize)
-	}
-	data, err := os.ReadFile(path)
+	data, err := ReadLimited(path, MaxSize)
 	if err != nil {
 		return nil, err
 	}
 	return Parse(data)
+}
+
+// ErrTooLarge is returned (wrapped) by ReadLimited for a file larger than
+// its limit.
+var ErrTooLarge = errors.New("larger than the limit")
+
+// ReadLimited reads the file at path, refusing one larger than max bytes
+// before reading it (a sparse file of terabytes costs no disk) and never
+// reading more than max+1 bytes (a FIFO or a device claims no size).
+func ReadLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, path, max)
+}
+
+func readLimited(f *os.File, path string, max int64) ([]byte, error) {
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+		return nil, fmt.Errorf("%s: %w: %d bytes, over the %d-byte limit", path, ErrTooLarge, fi.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: %w: over the %d-byte limit", path, ErrTooLarge, max)
+	}
+	return data, nil
 }
 
 // WriteFile writes data (a marshalled bundle or proof) to path durably:

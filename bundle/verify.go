@@ -37,9 +37,10 @@ type CheckpointInfo struct {
 	Size        uint64    `json:"size"`
 	Root        tlog.Hash `json:"root"`
 	SignatureOK bool      `json:"signature_ok"`
-	// Cosigners names the other signatures on the note (witnesses); they
-	// are not verified.
-	Cosigners []string `json:"cosigners,omitempty"`
+	// UnverifiedSignatures counts the other signature lines on the note
+	// (witness cosignatures, perhaps). They are not verified, so they show
+	// nothing, and their names are not listed: a name is not a witness.
+	UnverifiedSignatures int `json:"unverified_signatures,omitempty"`
 }
 
 // EntryResult is one entry of a verified bundle, decoded.
@@ -72,7 +73,8 @@ func Verify(data []byte, vkey string) (*Result, error) {
 // Verify checks b offline with the verifier key vkey (empty: the bundle's
 // own key): the checkpoint's signature and origin, and for each entry its
 // line's canonical form, its seq, its leaf hash and its inclusion proof.
-// Consecutive entries must also chain (prev).
+// Consecutive entries must also chain (prev), and each erased entry must
+// come with the erasure record that names it.
 func (b *Bundle) Verify(vkey string) *Result {
 	r := &Result{Origin: b.Origin, Key: vkey, Entries: []EntryResult{}, Problems: []string{}}
 	if vkey == "" {
@@ -81,10 +83,18 @@ func (b *Bundle) Verify(vkey string) *Result {
 	fail := func(format string, args ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, args...)) }
 
 	ck, ckOK := b.openCheckpoint(r, fail)
+	results := make([]EntryResult, len(b.Entries))
+	for i := range b.Entries {
+		results[i].Seq = b.Entries[i].Seq
+		results[i].Problem = checkEntry(&b.Entries[i], &results[i], ck, ckOK)
+	}
+	unlicensed := b.checkErasures(results)
 	for i := range b.Entries {
 		e := &b.Entries[i]
-		er := EntryResult{Seq: e.Seq}
-		er.Problem = checkEntry(e, &er, ck, ckOK)
+		er := results[i]
+		if p, ok := unlicensed[e.Seq]; ok && er.Problem == "" {
+			er.Problem = p
+		}
 		if i > 0 && er.Problem == "" && e.Seq == b.Entries[i-1].Seq+1 {
 			if prev := r.Entries[i-1]; prev.Problem == "" {
 				if ln, _ := format.ParseLine([]byte(e.Line)); ln.Prev != prev.LeafHash {
@@ -116,15 +126,13 @@ func (b *Bundle) openCheckpoint(r *Result, fail func(string, ...any)) (checkpoin
 		fail("the verifier key is for %q, but the bundle's origin is %q", v.Name(), b.Origin)
 		return checkpoint.Checkpoint{}, false
 	}
-	c, n, err := checkpoint.Open([]byte(b.Checkpoint), note.VerifierList(v), b.Origin)
+	c, n, err := checkpoint.Verify([]byte(b.Checkpoint), v, b.Origin)
 	if err != nil {
 		fail("the checkpoint does not verify with the key %s: %v", r.Key, err)
 		return checkpoint.Checkpoint{}, false
 	}
 	r.Checkpoint.SignatureOK = true
-	for _, s := range n.UnverifiedSigs {
-		r.Checkpoint.Cosigners = append(r.Checkpoint.Cosigners, s.Name)
-	}
+	r.Checkpoint.UnverifiedSignatures = len(n.Sigs) - 1
 	return c, true
 }
 

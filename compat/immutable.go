@@ -100,7 +100,7 @@ func (pv *ilPair) verify(ctx context.Context) error {
 			if !lok && !sok {
 				break
 			}
-			batch.add(l, lok, lnl, s, sok)
+			batch.add(l, lok, lnl, lr.Hash, s, sok)
 			if batch.full() {
 				if err := emit(batch); err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type ilBatch struct {
 	logIdx, sideIdx []int
 	res             []ilResult
 	logNL           []bool
+	logHash         []hash.Hash // of a log line longer than MaxLineSize, hashed as it was read
 }
 
 var ilPool = sync.Pool{New: func() any { return new(ilBatch) }}
@@ -28,11 +30,16 @@ func newILBatch() *ilBatch {
 	b.log.reset()
 	b.side.reset()
 	b.hasLog, b.hasSide, b.logIdx, b.sideIdx, b.logNL = b.hasLog[:0], b.hasSide[:0], b.logIdx[:0], b.sideIdx[:0], b.logNL[:0]
+	clear(b.logHash)
+	b.logHash = b.logHash[:0]
 	return b
 }
 
-func (b *ilBatch) add(l []byte, lok, lnl bool, s []byte, sok bool) {
+// add pairs a log line with a sidecar line; h, when not nil, has hashed a
+// log line too long to keep (l is then only its start).
+func (b *ilBatch) add(l []byte, lok, lnl bool, h hash.Hash, s []byte, sok bool) {
 	b.hasLog, b.hasSide, b.logNL = append(b.hasLog, lok), append(b.hasSide, sok), append(b.logNL, lnl)
+	b.logHash = append(b.logHash, h)
 	b.logIdx, b.sideIdx = append(b.logIdx, b.log.len()), append(b.sideIdx, b.side.len())
 	if lok {
 		b.log.add(l, 0, lnl, 0)
@@ -76,8 +83,13 @@ func ilWork(b *ilBatch) {
 		if !parseSidecar(s, res) {
 			continue
 		}
-		buf = append(append(buf[:0], b.log.line(b.logIdx[k])...), res.p...)
-		sum = sha256.Sum256(buf)
+		if h := b.logHash[k]; h != nil {
+			h.Write(res.p)
+			h.Sum(sum[:0])
+		} else {
+			buf = append(append(buf[:0], b.log.line(b.logIdx[k])...), res.p...)
+			sum = sha256.Sum256(buf)
+		}
 		hex.Encode(want[:], sum[:])
 		res.hashOK = bytes.Equal(want[:], res.h)
 	}

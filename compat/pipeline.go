@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"slices"
@@ -22,6 +24,16 @@ const (
 	batchLines = 1024    // lines per batch
 	batchBytes = 1 << 19 // bytes per batch, whichever comes first
 )
+
+// MaxLineSize is the longest line the readers hold in memory. A longer
+// line is not kept: Spine and spanforge report it as a bad record ("longer
+// than 16 MiB"); an immutable-logging line is hashed as it streams by, so
+// it is still checked exactly. Memory stays flat whatever the input.
+const MaxLineSize = 16 << 20
+
+// longPrefix is how much of a line longer than MaxLineSize is kept, to
+// show it.
+const longPrefix = 256
 
 var errStopped = errors.New("pipeline stopped")
 
@@ -97,13 +109,19 @@ func pipeline[B any](ctx context.Context, produce func(emit func(B) error) error
 	return ctx.Err()
 }
 
-// lineReader splits a stream on '\n' only. Lines of any length are
-// returned whole.
+// lineReader splits a stream on '\n' only. A line of up to MaxLineSize
+// bytes is returned whole; of a longer one, only its first longPrefix
+// bytes, with Long set and Hash holding SHA-256 of the whole line so far
+// (the caller may add to it), while the rest streams by.
 type lineReader struct {
 	br   *bufio.Reader
 	long []byte
 	name string
 	n    int // lines returned so far
+	// Long says the last line returned was longer than MaxLineSize; Hash
+	// has then hashed all of it.
+	Long bool
+	Hash hash.Hash
 }
 
 func newLineReader(r io.Reader, name string) *lineReader {
@@ -114,11 +132,24 @@ func newLineReader(r io.Reader, name string) *lineReader {
 // A final '\n' ends the last line; it does not start an empty one. ok is
 // false at the end. The line is valid until the next call.
 func (lr *lineReader) next() (line []byte, nl, ok bool, err error) {
+	lr.Long, lr.Hash = false, nil
 	s, err := lr.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		lr.long = append(lr.long[:0], s...)
 		for err == bufio.ErrBufferFull {
 			s, err = lr.br.ReadSlice('\n')
+			if !lr.Long && len(lr.long)+len(s) > MaxLineSize {
+				lr.Long, lr.Hash = true, sha256.New()
+				lr.Hash.Write(lr.long)
+				lr.long = lr.long[:longPrefix]
+			}
+			if lr.Long {
+				lr.Hash.Write(bytes.TrimSuffix(s, []byte("\n")))
+				if len(s) > 0 && s[len(s)-1] == '\n' {
+					lr.long = append(lr.long, '\n')
+				}
+				continue
+			}
 			lr.long = append(lr.long, s...)
 		}
 		s = lr.long
@@ -143,13 +174,14 @@ type lineBatch struct {
 	lines      []int  // 1-based line number of each line in its file
 	nl         []bool // whether a '\n' ended the line
 	file       []int  // index of the line's file (Spine segments)
+	long       []bool // the line was longer than MaxLineSize: only its start is kept
 }
 
 func (b *lineBatch) reset() {
 	if cap(b.data) == 0 {
 		b.data = make([]byte, 0, batchBytes+64<<10)
 	}
-	b.data, b.start, b.end, b.lines, b.nl, b.file = b.data[:0], b.start[:0], b.end[:0], b.lines[:0], b.nl[:0], b.file[:0]
+	b.data, b.start, b.end, b.lines, b.nl, b.file, b.long = b.data[:0], b.start[:0], b.end[:0], b.lines[:0], b.nl[:0], b.file[:0], b.long[:0]
 }
 
 // add copies line into the batch.
@@ -166,6 +198,7 @@ func (b *lineBatch) addRef(s, e, lineNo int, nl bool, file int) {
 	b.lines = append(b.lines, lineNo)
 	b.nl = append(b.nl, nl)
 	b.file = append(b.file, file)
+	b.long = append(b.long, false)
 }
 
 func (b *lineBatch) len() int { return len(b.end) }
@@ -181,30 +214,56 @@ type splitter struct {
 	name   string
 	carry  []byte // the unfinished line at the end of the last batch
 	eof    bool
+	skip   bool // inside a line longer than MaxLineSize: drop input up to its '\n'
 	lineNo int
 }
 
 // fill adds lines to b until b is full or the input ends (done). Blank
 // lines (only spaces, tabs, CR) are counted but not added when skipBlank.
-// A line of any length is kept whole.
+// A line of up to MaxLineSize bytes is kept whole; of a longer one only
+// its first longPrefix bytes, marked long, and the rest is dropped as it
+// is read.
 func (s *splitter) fill(b *lineBatch, file int, skipBlank bool) (done bool, err error) {
 	pos := len(b.data)
 	b.data = append(b.data, s.carry...)
 	s.carry = s.carry[:0]
 	for {
-		for {
+		if s.skip {
+			i := bytes.IndexByte(b.data[pos:], '\n')
+			if i < 0 {
+				b.data = b.data[:pos]
+			} else {
+				b.data = append(b.data[:pos], b.data[pos+i+1:]...)
+				s.skip = false
+			}
+		}
+		for !s.skip {
 			i := bytes.IndexByte(b.data[pos:], '\n')
 			if i < 0 {
 				break
 			}
 			s.lineNo++
+			if i > MaxLineSize { // whole, but too long: keep its start only
+				b.addRef(pos, pos+longPrefix, s.lineNo, true, file)
+				b.long[len(b.long)-1] = true
+				b.data = append(b.data[:pos+longPrefix], b.data[pos+i+1:]...)
+				pos += longPrefix
+				continue
+			}
 			if !skipBlank || len(trimLine(b.data[pos:pos+i])) > 0 {
 				b.addRef(pos, pos+i, s.lineNo, true, file)
 			}
 			pos += i + 1
 		}
+		if !s.skip && len(b.data)-pos > MaxLineSize {
+			s.lineNo++
+			b.addRef(pos, pos+longPrefix, s.lineNo, true, file)
+			b.long[len(b.long)-1] = true
+			pos += longPrefix
+			b.data, s.skip = b.data[:pos], true
+		}
 		if s.eof {
-			if pos < len(b.data) {
+			if pos < len(b.data) && !s.skip {
 				s.lineNo++
 				if !skipBlank || len(trimLine(b.data[pos:])) > 0 {
 					b.addRef(pos, len(b.data), s.lineNo, false, file)
@@ -212,7 +271,11 @@ func (s *splitter) fill(b *lineBatch, file int, skipBlank bool) (done bool, err 
 			}
 			return true, nil
 		}
-		if b.len() > 0 && b.full() {
+		// Full when its whole lines fill it: what follows them is an
+		// unfinished line, carried to the next batch. (Testing the data
+		// with that line would return at once, again and again, for a
+		// batch that is not full at all.)
+		if b.len() > 0 && (b.len() >= batchLines || pos >= batchBytes) {
 			s.carry = append(s.carry, b.data[pos:]...)
 			b.data = b.data[:pos]
 			return false, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"unicode/utf8"
 )
@@ -75,6 +76,10 @@ func (w *sfWorker) work(b *sfBatch) {
 		clear(b.ev)
 	}
 	for k := range b.ev {
+		if b.long[k] {
+			b.ev[k].parseErr = fmt.Sprintf("a line longer than %d bytes (not read)", MaxLineSize)
+			continue
+		}
 		w.event(trimLine(b.line(k)), &b.ev[k])
 	}
 }

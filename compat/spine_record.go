@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"unicode/utf8"
 
 	"lukechampine.com/blake3"
@@ -69,6 +70,10 @@ func (w *spWorker) work(b *spBatch) {
 		clear(b.rec)
 	}
 	for k := range b.rec {
+		if b.long[k] {
+			b.rec[k].parseErr = fmt.Sprintf("a line longer than %d bytes (not read)", MaxLineSize)
+			continue
+		}
 		w.record(trimLine(b.line(k)), &b.rec[k])
 	}
 }

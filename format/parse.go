@@ -22,12 +22,13 @@ var strictBase64 = base64.StdEncoding.Strict()
 // the canonical form AppendLine writes. It does not hash anything and does
 // not decode the event; Line.Event aliases line. Any deviation from the
 // canonical bytes (another member order, whitespace, upper-case hex, a
-// non-canonical number or time) is an error, so that no stored byte can be
-// changed without detection.
+// non-canonical number or time, a seq above MaxSeq, a signature that is not
+// SigSize bytes, a line of MaxLineSize bytes or more without its newline)
+// is an error, so that no stored byte can be changed without detection.
 func ParseLine(line []byte) (Line, error) {
 	var l Line
-	if len(line) > MaxLineSize {
-		return l, perr("line", "longer than 4 MiB")
+	if len(line) >= MaxLineSize {
+		return l, perr("line", "longer than 4 MiB with its newline")
 	}
 	rest, ok := bytes.CutPrefix(line, keySeq)
 	if !ok {
@@ -38,6 +39,9 @@ func ParseLine(line []byte) (Line, error) {
 		n++
 	}
 	seq, err := parseUint(rest[:n])
+	if err == nil && seq > MaxSeq {
+		err = errorf("above 2^63-2")
+	}
 	if err != nil {
 		return l, perr("seq", err.Error())
 	}
@@ -71,8 +75,8 @@ func ParseLine(line []byte) (Line, error) {
 		b64 := body[q+1 : len(body)-1]
 		sig := make([]byte, strictBase64.DecodedLen(len(b64)))
 		m, err := strictBase64.Decode(sig, b64)
-		if err != nil || m < 5 || base64.StdEncoding.EncodedLen(m) != len(b64) {
-			return l, perr("sig", "not canonical base64 of a key hash and a signature")
+		if err != nil || m != SigSize || base64.StdEncoding.EncodedLen(m) != len(b64) {
+			return l, perr("sig", "not canonical base64 of 68 bytes (a 4-byte key hash and an Ed25519 signature)")
 		}
 		l.Sig = sig[:m]
 		body = body[:q+1-len(keySig)]
@@ -104,6 +108,16 @@ func ParseLine(line []byte) (Line, error) {
 
 // HashLen is the length of a hash in bytes.
 const HashLen = 32
+
+// SigSize is the length in bytes of a batch signature (SIG decoded): a
+// 4-byte key hash and a 64-byte Ed25519 signature.
+const SigSize = 4 + 64
+
+// MaxSeq is the largest seq a line may hold: the tree that ends with it
+// has MaxSeq+1 = 2^63-1 leaves, the most a tree size can be in tlog (whose
+// indexes are int64). Keeping every size in range rules out wraparound in
+// every counter that a verifier derives from a seq.
+const MaxSeq = math.MaxInt64 - 1
 
 // parseUint parses a canonical unsigned decimal: no sign, no leading zero
 // (except "0" itself), at most math.MaxUint64.

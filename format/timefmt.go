@@ -66,7 +66,7 @@ func ParseTime(b []byte) (int64, error) {
 	}
 	days := daysFromCivil(y, mo, d)
 	secs := days*86400 + int64(h*3600+mi*60+s)
-	if secs > math.MaxInt64/int64(time.Second)-1 {
+	if secs > math.MaxInt64/int64(time.Second) {
 		return 0, errorf("time %q is after %s", b, MaxTime.Format(time.RFC3339))
 	}
 	ns := secs*1e9 + int64(frac)

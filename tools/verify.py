@@ -1,22 +1,54 @@
 #!/usr/bin/env python3
 """Independent verifier for sealog logs, written from docs/FORMAT.md alone (§n cites its sections); standard library
-plus the `openssl` (Ed25519) and `zstd` commands. Usage: verify.py DIR [--key KEY] [--checkpoint FILE]... [--json]"""
-import argparse, base64, calendar, functools, hashlib, json, os, pathlib, re, shutil, subprocess, sys, tempfile
+plus the `openssl` (Ed25519) and `zstd` commands. tools/verify_test.go holds it to the Go verifier, verdict for verdict.
+Usage: verify.py DIR [--key KEY] [--checkpoint FILE]... [--all-signatures] [--json]"""
+import argparse, base64, calendar, errno, functools, hashlib, json, os, pathlib, re, shutil, stat, subprocess, sys, tempfile
 
-MAXLINE, MAXPROBLEMS = 4 * 1024 * 1024, 100  # §3.1: a line is at most 4 MiB including its newline
+MAXLINE, MAXSEQ, MAXSIZE, MAXPROBLEMS = 4 << 20, (1 << 63) - 2, (1 << 63) - 1, 1000  # §3.1
+MAXSMALL, MAXSIGS, SIGSIZE = 64 << 10, 100, 68  # §2, §6.1: sealog.json and checkpoints; §3.1: SIG decoded
 SHA = lambda b: hashlib.sha256(b).digest()
-HEAD = re.compile(rb'\{"seq":(0|[1-9][0-9]{0,19}),"time":"([^"]{30})","prev":"([0-9a-f]{64})",')  # §3.1
-LIVE = re.compile(rb'"salt":"([0-9a-f]{32})","event":')
-ERASED = re.compile(rb'"body_hash":"([0-9a-f]{64})"(?:,"sig":"([^"]*)")?\}\n\Z')
+HEAD = re.compile(rb'\{"seq":(0|[1-9][0-9]{0,19}),"time":"([^"]{30})","prev":"([0-9a-f]{64})')  # §3.1
 TIME = re.compile(rb'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{9})Z')
-SEGMENT = re.compile(r'([0-9]{20})\.jsonl(\.zst)?')  # §1
+STR = rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'  # a JSON string, bytes from 0x80 as they are (§5)
+ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resource":"entry/(0|[1-9][0-9]{0,19})","payload":'
+                   rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
+SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
+CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
+SPACE = set('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | {chr(c) for c in range(0x2000, 0x200b)}  # Unicode White_Space
+
+class InputError(Exception):
+    """An input that is not what it should be (exit 3)."""
 
 def b64(s, n=None):
     """Strict standard base64 (RFC 4648 §4), canonical, of exactly n bytes if n is given; else None."""
     s = s.decode('latin-1') if isinstance(s, bytes) else s  # any non-ASCII byte then fails B64
     raw = base64.b64decode(s) if B64.fullmatch(s) else None
     return raw if raw is not None and base64.b64encode(raw).decode() == s and n in (None, len(raw)) else None
+
+def valid_name(s):  # §2, §6.1: a key name (the origin): non-empty, no white space, no '+', no control character
+    return bool(s) and not any(c in SPACE or c == '+' or ord(c) < 0x20 or c == '\x7f' for c in s)
+
+def open_regular(path):
+    """§1: a log's files are opened only if they are regular files: no symlink followed, no FIFO waited for."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket
+            raise InputError('%s is not a regular file' % path)
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError('%s is not a regular file' % path)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, 'rb')
+
+def read_small(path):
+    with open_regular(path) as f:
+        b = f.read(MAXSMALL + 1)
+    if len(b) > MAXSMALL:
+        raise InputError('%s is larger than %d bytes' % (path, MAXSMALL))
+    return b
 
 class Key:
     """§2, §6.1: a note verifier key <name>+<8 hex: keyhash>+<base64(0x01 ‖ Ed25519 public key)>."""
@@ -25,14 +57,14 @@ class Key:
         self.text = text.strip()
         parts = self.text.split('+', 2)  # the base64 may hold '+'; the name may not (§2)
         raw = b64(parts[2], 33) if len(parts) == 3 else None
-        if not raw or raw[0] != 1 or not parts[0] or SHA(parts[0].encode() + b'\n' + raw)[:4].hex() != parts[1]:
+        if not raw or raw[0] != 1 or not parts[0] or any(c in SPACE or c == '+' for c in parts[0]) or SHA(parts[0].encode() + b'\n' + raw)[:4].hex() != parts[1]:
             raise ValueError('not a note verifier key <name>+<keyhash>+<base64 key>, or a wrong keyhash: %r' % self.text)
         self.name, self.pub, self.hash = parts[0], raw[1:], bytes.fromhex(parts[1])  # keyhash: §6.1
 
-    @functools.lru_cache(maxsize=64)
+    @functools.lru_cache(maxsize=256)
     def verify(self, msg, sig):
         """Ed25519 (RFC 8032) with openssl: True, False, or None when it could not be checked."""
-        if len(sig) != 68 or sig[:4] != self.hash:
+        if len(sig) != SIGSIZE or sig[:4] != self.hash:
             return False  # not a signature by this key
         if not shutil.which('openssl'):
             return None
@@ -47,22 +79,63 @@ class Key:
         return r.returncode == 0 and b'Verified Successfully' in out or (False if b'Failure' in out else None)
 
 def parse_checkpoint(data, key, origin):
-    """§6.1: a signed note holding a checkpoint → (size, root, signature ok/False/None), or an error string."""
-    i = data.rfind(b'\n\n')  # the text, a blank line, the signature lines
-    if i < 0 or not data.endswith(b'\n'):
-        return 'not a signed note'
-    text, sig = data[:i + 1], None
-    for line in data[i + 2:-1].decode('utf-8', 'replace').split('\n'):  # "— <key name> <base64(keyhash ‖ sig)>"
-        m = re.fullmatch('\u2014 (\\S+) (\\S+)', line)
-        raw = b64(m[2]) if m else None
+    """§6.1: a signed checkpoint → (size, root, ok) with ok True/False/None ('no signature' → False), or raises
+    InputError('malformed …') / InputError('origin …')."""
+    try:
+        text_all = data.decode('utf-8') if len(data) <= MAXSMALL else None
+    except UnicodeDecodeError:
+        text_all = None
+    if text_all is None or any(ord(c) < 0x20 and c != '\n' or c == '\x7f' for c in text_all):
+        raise InputError('malformed: not UTF-8 text of at most 64 KiB without control characters')
+    i = data.rfind(b'\n\n')
+    if i < 0 or not data.endswith(b'\n') or i + 2 == len(data):
+        raise InputError('malformed: no signature lines after a blank line')
+    text, own = data[:i + 1], []
+    sigs = data[i + 2:-1].decode().split('\n')
+    if len(sigs) > MAXSIGS:
+        raise InputError('malformed: more than %d signature lines' % MAXSIGS)
+    for line in sigs:  # "— <key name> <base64(keyhash ‖ sig)>"
+        name, _, sig = line[2:].partition(' ') if line.startswith('\u2014 ') else ('', '', '')
+        raw = b64(sig) if valid_name(name) else None
         if raw is None or len(raw) < 5:
-            return 'malformed signature line %r' % line
-        if m[1] == key.name and raw[:4] == key.hash:
-            sig = raw
-    body = text.decode('utf-8', 'replace').split('\n')  # origin, size, base64 root, extension lines
-    if len(body) < 4 or body[0] != origin or not re.fullmatch('0|[1-9][0-9]*', body[1]) or not b64(body[2], 32):
-        return 'not a checkpoint of origin %s' % origin
-    return (int(body[1]), b64(body[2], 32), key.verify(text, sig)) if sig else 'not signed by the key'
+            raise InputError('malformed signature line %r' % line)
+        own += [raw] if name == key.name and raw[:4] == key.hash else []
+    body = text.decode().split('\n')[:-1]  # origin, size, base64 root, extension lines
+    if len(body) < 3 or not body[0] or not re.fullmatch('0|[1-9][0-9]*', body[1]) or int(body[1]) >= 1 << 64 \
+            or not b64(body[2], 32) or '' in body[3:]:
+        raise InputError('malformed: not a checkpoint (origin, size, root hash, extension lines)')
+    if body[0] != origin:
+        raise InputError('origin: a checkpoint of the log %r, not of %r' % (body[0], origin))
+    if len(own) > 1:
+        raise InputError('malformed: two signature lines by the key %s' % key.name)
+    return int(body[1]), b64(body[2], 32), key.verify(text, own[0]) if own else False
+
+def normalize(b):
+    """§9: undo what mail does to a checkpoint kept as text: a BOM, CRLF line ends, a missing final newline."""
+    b = b[3:] if b.startswith(b'\xef\xbb\xbf') else b
+    b = b.replace(b'\r\n', b'\n').rstrip(b' \t\r\n')
+    return b + b'\n' if b else b
+
+def read_metadata(d):
+    """§2: sealog.json, strictly: exactly format, origin, key and created, each once, spelled so."""
+    def pairs(ps):
+        if len({k for k, _ in ps}) != len(ps):
+            raise ValueError('a member appears twice')
+        return dict(ps)
+    def bad_constant(c):
+        raise ValueError('%s is not JSON' % c)
+    m = json.loads(read_small(os.path.join(d, 'sealog.json')).decode('utf-8'), object_pairs_hook=pairs, parse_constant=bad_constant)
+    if not isinstance(m, dict) or set(m) != {'format', 'origin', 'key', 'created'} or not all(isinstance(v, str) for v in m.values()):
+        raise ValueError('want an object of the string members format, origin, key and created')
+    if any(0xd800 <= ord(c) < 0xe000 for v in m.values() for c in v):
+        raise ValueError('an unpaired surrogate')
+    c = CREATED.fullmatch(m['created'])
+    n = [int(x) if x and x[0] not in '.Z+-' else 0 for x in (c.groups() if c else [])]
+    if m['format'] != 'sealog/v1' or not valid_name(m['origin']) or not m['key'] or not c or not 1 <= n[1] <= 12 \
+            or not 1 <= n[2] <= calendar.monthrange(n[0], n[1])[1] or n[3] > 23 or n[4] > 59 or n[5] > 59 \
+            or c[9] and (int(c[9]) > 23 or int(c[10]) > 59):
+        raise ValueError('format, origin, key or created is not valid')
+    return m
 
 def time_ns(b):
     """§3.1 TIME → nanoseconds since 1970 (§4.2), or None when it is not a valid TIME."""
@@ -75,29 +148,35 @@ def time_ns(b):
     return ns if h < 24 and mi < 60 and s < 60 and ns < 1 << 63 else None  # i64be(time_ns)
 
 def parse_line(line):
-    """§3.1: an exact entry line → (seq, time_ns, prev, body_hash, sig or None, erased), or an error string."""
+    """§3.1: an exact entry line (newline included) → a dict, or an error string."""
+    if len(line) > MAXLINE:
+        return 'longer than 4 MiB'
     if not (m := HEAD.match(line)):
         return 'not in the exact form of §3.1 (seq, time or prev)'
-    seq, t, prev, rest = int(m[1]), time_ns(m[2]), bytes.fromhex(m[3].decode()), line[m.end():]
-    if seq >= 1 << 64 or t is None:
+    seq, t, prev, rest = int(m[1]), time_ns(m[2]), bytes.fromhex(m[3].decode()), line[m.end():-1]
+    if seq > MAXSEQ or t is None:
         return 'seq or time out of range'
-    if e := ERASED.match(rest):  # §5: an erased entry; BODYHASH is its body hash
-        bh, sig, erased = bytes.fromhex(e[1].decode()), e[2], True
+    if not rest.endswith(b'}') or len(rest) < 2:
+        return 'does not end with }'
+    body, sig = rest[:-1], None
+    q = body[:-1].rfind(b'"')
+    if body.endswith(b'"') and q >= 0 and body[:q + 1].endswith(b',"sig":"'):  # base64 holds no quote
+        if (sig := b64(body[q + 1:-1], SIGSIZE)) is None:
+            return 'SIG is not canonical base64 of 68 bytes'
+        body = body[:q + 1 - 8]
+    e = dict(seq=seq, time=t, prev=prev, sig=sig, erased=False, record=None)
+    if m := re.fullmatch(rb'","body_hash":"([0-9a-f]{64})"', body):  # §5: an erased entry; BODYHASH is its body hash
+        e.update(body_hash=bytes.fromhex(m[1].decode()), erased=True)
+    elif (m := re.match(rb'","salt":"([0-9a-f]{32})","event":', body)) and body[m.end():].startswith(b'{') \
+            and body.endswith(b'}') and len(body) - m.end() >= 2:
+        event = body[m.end():]
+        e['body_hash'] = SHA(bytes.fromhex(m[1].decode()) + event)  # §4.1
+        if (r := ERASE.fullmatch(event)) and r[1] == r[3] and int(r[1]) <= MAXSEQ:  # §5: an erasure record
+            e['record'] = (int(r[1]), bytes.fromhex(r[2].decode()))
     else:
-        if not (m := LIVE.match(rest)):
-            return 'neither a live nor an erased entry line'
-        event, sig, erased = rest[m.end():-2], None, False
-        if rest.endswith(b'"}\n'):  # then it ends with ,"sig":"SIG"}
-            i = event.rfind(b',"sig":"')
-            event, sig = (event[:i], event[i + 8:-1]) if i >= 0 else (b'', None)
-        elif not rest.endswith(b'}}\n'):
-            return 'the line ends in neither }} nor "}'
-        if not (event.startswith(b'{"kind":"') and event.endswith(b'}')):
-            return 'EVENT is not an event object (§3.2)'
-        bh = SHA(bytes.fromhex(m[1].decode()) + event)  # §4.1 body hash
-    if sig is not None and not b64(sig, 68):
-        return 'SIG is not base64 of a keyhash and an Ed25519 signature'
-    return seq, t, prev, bh, (b64(sig) if sig is not None else None), erased
+        return 'neither a live nor an erased entry line'
+    e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
+    return e
 
 class Tree:
     """§4.4: the RFC 6962 tree, kept as the stack of its complete subtrees (O(log n) memory)."""
@@ -118,157 +197,449 @@ class Tree:
         return h
 
 class Scan:
-    """§9 step 3 (and step 4 for every batch up to the first bad one, when all_sigs): one pass over the segments."""
+    """§9 step 3: one pass over the segments, line by line, as the Go checker does (docs/FORMAT.md §9 spells it out)."""
 
-    def __init__(self, origin, key, want, all_sigs, tail=None):
-        self.origin, self.key, self.want, self.all_sigs, self.tail_break = origin, key, want, all_sigs, tail
-        self.tree, self.roots, self.problems, self.first_bad, self.newest = Tree(), {0: SHA(b'')}, [], None, None
-        self.entries = self.expect = self.erased = self.torn = self.unsigned = self.batch_start = 0
-        self.auth = self.checked = self.unchecked = self.omitted = 0
-        self.prev_leaf, self.prev_time, self.pending = bytes(32), 0, None  # entry 0's PREV is 32 zero bytes (§4.3)
+    def __init__(self, key, origin, want, all_sigs):
+        self.key, self.origin, self.want, self.all_sigs = key, origin, want, all_sigs
+        self.tree, self.intact, self.roots, self.problems, self.omitted_first, self.omitted = Tree(), True, {}, [], None, 0
+        self.entries = self.next = self.last_time = self.torn = 0
+        self.last, self.last_ok, self.brk, self.held, self.anomaly, self.flagged = bytes(32), True, None, None, False, set()
+        self.last_where = None
+        self.changed = self.missing = self.inserted = self.reordered = 0
+        self.gaps, self.last_seg, self.last_seg_first, self.tail_break = [], None, 0, None
+        self.pending, self.licensed, self.orphans = {}, [], 0  # §5: erased entries waiting for their record; licensed ones
+        self.newest, self.clean, self.prev_size, self.seen, self.foreign = None, [], 0, 0, []  # §6.2: signature points
+        self.verified = self.failed = self.unchecked = self.max_ok = self.uncheckable = 0
+        self.fails = []
+        self.reached()
 
-    def problem(self, msg, seq=None):
-        if seq is not None:
-            self.first_bad = seq if self.first_bad is None else min(self.first_bad, seq)
-        self.omitted += len(self.problems) >= MAXPROBLEMS  # memory must not grow with the log
-        self.problems += [msg if seq is None else 'entry %d: %s' % (seq, msg)][:MAXPROBLEMS - len(self.problems)]
+    def problem(self, kind, msg, seq=None, where=None):
+        self.anomaly = self.anomaly or seq is not None
+        if len(self.problems) < MAXPROBLEMS:
+            self.problems.append([seq, kind, (where + ': ' if where else '') + msg])
+        else:
+            self.omitted += 1
+            if seq is not None and (self.omitted_first is None or seq < self.omitted_first):
+                self.omitted_first = seq
 
-    def signature(self, size, root, sig):
-        """§6.2: a batch signature, on the checkpoint its line implies."""
-        ok = self.key.verify(b'%s\n%d\n%s\n' % (self.origin.encode(), size, base64.b64encode(root)), sig)
-        self.checked, self.unchecked = self.checked + (ok is not None), self.unchecked + (ok is None)
-        self.auth = max(self.auth, size) if ok else self.auth
+    def mark_changed(self, seq, kind, msg, where):
+        if seq not in self.flagged:
+            self.changed += 1
+            self.flagged.add(seq)
+        self.problem(kind, msg, seq, where)
+
+    def first_invalid(self):
+        seqs = [p[0] for p in self.problems if p[0] is not None] + ([self.omitted_first] if self.omitted_first is not None else [])
+        return min(seqs) if seqs else None
+
+    def reached(self):
+        if self.tree.n in self.want and self.intact:
+            self.roots[self.tree.n] = self.tree.root()
+
+    def line(self, e, where, seg, first):
+        """§9: a line whose seq is not the one expected waits for the next: if that one is the entry after the
+        expected one and the held line chains to the entry before, the held line is the expected entry, its seq changed."""
+        if self.held:
+            h, self.held = self.held, None
+            if isinstance(e, dict) and self.next < MAXSIZE and e['seq'] == self.next + 1 and (not self.last_ok or h[0]['prev'] == self.last):
+                self.seq_changed(*h)
+            else:
+                self.entry(*h)
+        if isinstance(e, dict) and e['seq'] != self.next:
+            self.held = (e, where, seg, first)
+            return
+        self.entry(e, where, seg, first)
+
+    def note_segment(self, seg):
+        if seg != self.last_seg:
+            self.last_seg, self.last_seg_first = seg, self.next
+
+    def seq_changed(self, e, where, seg, first):
+        self.entries += 1
+        self.note_segment(seg)
+        if self.brk:
+            self.resolve(not self.last_ok or e['prev'] == self.last)
+        if first is not None and first != self.next:
+            self.problem('segment', 'the segment named %d starts with entry %d' % (first, self.next), self.next, where)
+        self.mark_changed(self.next, 'seq', 'the line where entry %d belongs says seq %d: its seq was changed' % (self.next, e['seq']), where)
+        self.intact, self.last_ok, self.last_time, self.next = False, False, e['time'], self.next + 1
+
+    def resolve(self, chain_ok):
+        """§9: entry n's PREV did not match entry n−1: n−1 was changed if entry n+1 chains to n, else n."""
+        (n, where_n, where_prev), self.brk = self.brk, None
+        if chain_ok and n > 0:  # (entry 0's PREV is 32 zero bytes: a break there is entry 0's own)
+            self.mark_changed(n - 1, 'content', "entry %d's leaf hash is not the prev entry %d holds" % (n - 1, n), where_prev)
+            return False
+        self.mark_changed(n, 'chain', "entry %d's prev is not entry %d's leaf hash, and entry %d does not chain to it" % (n, n - 1, n + 1), where_n)
+        return True
+
+    def entry(self, e, where, seg, first):
+        self.entries += 1
+        self.note_segment(seg)
+        if isinstance(e, str):  # a line that does not parse is the entry expected there, changed
+            self.mark_changed(self.next, 'malformed', 'where entry %d was expected: %s' % (self.next, e), where)
+            self.brk, self.last_ok, self.intact, self.next = None, False, False, self.next + 1
+            return
+        seq = e['seq']
+        if first is not None and seq != first:
+            self.problem('segment', 'the segment named %d starts with entry %d' % (first, seq), seq, where)
+        if seq > self.next:
+            if self.brk:
+                self.resolve(False)
+            self.gap(self.next, seq - 1, where)
+            self.next, self.last_ok, self.intact = seq, False, False
+        elif seq < self.next:
+            if self.fill_gap(seq):
+                self.reordered += 1
+                self.problem('order', 'entry %d is out of place, after entry %d' % (seq, self.next - 1), seq, where)
+            else:
+                self.inserted += 1
+                self.problem('duplicate', 'entry %d appears again after entry %d' % (seq, self.next - 1), seq, where)
+            self.intact = False
+            return
+        chain_ok = not self.last_ok or e['prev'] == self.last
+        if self.brk:
+            chain_ok = self.resolve(chain_ok) or chain_ok
+        if not chain_ok:
+            self.brk, self.anomaly = (seq, where, self.last_where), True
+        if self.last_ok and e['time'] < self.last_time:
+            self.mark_changed(seq, 'time', "entry %d's time is earlier than entry %d's" % (seq, seq - 1), where)
+        if e['erased']:
+            self.pending[seq] = (e['body_hash'], where)
+        elif e['record'] and e['record'][0] < seq:
+            named, h = e['record']
+            if self.pending.get(named, (None,))[0] == h:
+                del self.pending[named]
+                self.licensed.append((named, seq, where))
+            else:
+                self.orphans += 1
+        if self.intact:
+            self.tree.add(e['leaf'])
+        self.last, self.last_ok, self.last_time, self.last_where, self.next = e['leaf'], True, e['time'], where, seq + 1
+        self.reached()
+        if e['sig'] is not None:  # §6.2: the last line of a batch
+            p = dict(size=self.next, root=self.tree.root() if self.intact else None, sig=e['sig'], where=where, frm=self.prev_size)
+            self.prev_size, self.seen, self.newest = self.next, self.seen + 1, p
+            if not self.anomaly and self.intact:
+                self.clean = [p] + self.clean[:1]
+            if e['sig'][:4] != self.key.hash:
+                self.foreign.append(p)
+                self.failed, self.fails = self.failed + self.all_sigs, self.fails + [p] * self.all_sigs
+            elif self.all_sigs:
+                self.check_sig(p, True)
+
+    def check_sig(self, p, count_unchecked):
+        """§6.2: a batch signature, on the checkpoint its line implies: True, False, or None (not checkable)."""
+        if p['root'] is None:
+            self.unchecked += count_unchecked
+            return None
+        ok = self.key.verify(b'%s\n%d\n%s\n' % (self.origin.encode(), p['size'], base64.b64encode(p['root'])), p['sig'])
+        if ok:
+            self.verified, self.max_ok = self.verified + 1, max(self.max_ok, p['size'])
+        elif ok is False:
+            self.failed, self.fails = self.failed + 1, self.fails + [p]
+        else:
+            self.unchecked, self.uncheckable = self.unchecked + 1, self.uncheckable + 1
         return ok
 
-    def resolve(self, prev):
-        """§9: entry n's PREV did not match entry n−1: n−1 was changed if entry n+1 chains to n, else n."""
-        if self.pending:
-            (n, leaf), self.pending = self.pending, None
-            self.problem("changed (entry %d's prev is not entry %d's leaf hash)" % (n, n - 1), max(n - 1, 0) if prev == leaf else n)
+    def gap(self, frm, to, where):
+        self.missing += to - frm + 1
+        if len(self.gaps) < MAXPROBLEMS:
+            self.gaps.append([frm, to])
+        self.problem('gap', 'entries %d to %d are missing' % (frm, to), frm, where)
 
-    def bad_line(self, where, why):  # a line that does not parse is at fault itself
-        self.resolve(None)
-        self.problem('%s: %s' % (where, why), self.expect)
-        self.entries, self.unsigned, self.prev_leaf, self.expect = self.entries + 1, self.unsigned + 1, None, self.expect + 1
+    def fill_gap(self, seq):
+        for i, (frm, to) in enumerate(self.gaps):
+            if frm <= seq <= to:
+                self.gaps[i:i + 1] = [g for g in ([frm, seq - 1], [seq + 1, to]) if g[0] <= g[1]]
+                self.missing -= 1
+                for p in self.problems:  # the gap's problem now names what is left of it, or goes
+                    if p[1] == 'gap' and p[0] == frm:
+                        left = [g for g in self.gaps if frm <= g[0] and g[1] <= to]
+                        if left:
+                            p[0], p[2] = left[0][0], 'entries missing: %s' % left
+                        else:
+                            self.problems.remove(p)
+                        break
+                return True
+        return False
 
-    def segment(self, name, f, last):
-        """§3.3: the lines of one segment, up to NUL padding, a torn line or the end."""
-        for n, line in enumerate(iter(lambda: f.readline(MAXLINE + 1), b''), 1):
+    def segment(self, name, f, last, compressed, proc):
+        """§3.3: the lines of one segment, up to NUL padding, a torn line or the end; damage ends it."""
+        n, damaged, torn, padding = 0, None, b'', 0
+        while piece := f.readline(MAXLINE + 1):
+            n += 1
             where = 'segment %s line %d' % (name, n)
-            if 0 in line or len(line) <= MAXLINE and not line.endswith(b'\n'):
-                # a torn line (no newline) and/or padding: zero bytes from the start of a line to the end of the file
-                torn, pad = line.split(b'\0', 1) if 0 in line else (line, b'')
-                junk = len(pad) - pad.count(0) + sum(len(c) - c.count(0) for c in iter(lambda: f.read(1 << 20), b''))
-                if junk:
-                    self.problem(where + ': non-zero bytes after padding', self.expect)
-                elif not last:
-                    self.problem(where + ': a torn line or padding in a segment other than the last', self.expect)
-                self.torn += len(torn) if last else 0
-            elif len(line) > MAXLINE:
-                while line and not line.endswith(b'\n'):
-                    line = f.readline(MAXLINE + 1)
-                self.bad_line(where, 'longer than 4 MiB')
+            if 0 in piece:  # padding from its first NUL to the end of the file, after a torn line
+                torn = piece[:piece.index(0)]
+                if len(torn) >= MAXLINE:
+                    damaged, torn = 'a line longer than 4 MiB', b''
+                elif compressed:
+                    damaged = 'NUL bytes in a compressed segment'
+                else:
+                    padding, damaged = self.rest_is_nul(f, piece[len(torn):])
+                break
+            if len(piece) > MAXLINE or len(piece) >= MAXLINE and not piece.endswith(b'\n'):
+                damaged = 'a line longer than 4 MiB'
+                break
+            if not piece.endswith(b'\n'):
+                torn = piece
+                break
+            self.line(parse_line(piece), where, name, int(name) if n == 1 else None)
+        if proc:
+            stopped = damaged is not None and proc.poll() is None
+            if stopped:
+                proc.kill()
+            if proc.wait() != 0 and not stopped:
+                damaged, torn, padding = 'it does not decompress', b'', 0
+        where = 'segment %s line %d' % (name, n)
+        if damaged:
+            self.problem('segment', damaged, self.next, where)
+        if torn:
+            if last:
+                self.torn = len(torn)
             else:
-                self.entry(where, line, int(name) if n == 1 else None)
+                self.problem('segment', 'an unterminated line in a segment that is not the last', self.next, where)
+        if padding and not last:
+            self.problem('segment', 'NUL padding in a segment that is not the last', self.next, where)
 
-    def entry(self, where, line, named=None):
-        """§9 step 3 for one line; named is the seq in the segment's name, for its first line."""
-        if isinstance(p := parse_line(line), str):
-            return self.bad_line(where, p)
-        seq, t, prev, bh, sig, erased = p
-        self.entries, self.erased, self.unsigned = self.entries + 1, self.erased + erased, self.unsigned + 1
-        if named is not None and seq != named:  # the first line of a segment has the seq of its name
-            self.problem('%s: seq %d in the segment named %d' % (where, seq, named), min(seq, self.expect))
-        in_order = seq == self.expect
-        self.resolve(prev if in_order else None)
-        if not in_order:  # at fault itself (a repeated seq names the entry repeated); resynchronise on its seq
-            self.problem('%s: seq %d where %d was expected' % (where, seq, self.expect), min(seq, self.expect))
-            self.expect = seq
-        if t < self.prev_time:
-            self.problem(where + ': time earlier than the previous entry', seq)
-        header = b'\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big', signed=True) + prev + bh  # §4.2
-        leaf = SHA(b'\x00' + header)  # §4.3
-        if in_order and self.prev_leaf is not None and prev != self.prev_leaf:
-            self.pending = (seq, leaf)  # decided by the next line (resolve)
-        self.tree.add(leaf)
-        if self.tree.n in self.want:
-            self.roots[self.tree.n] = self.tree.root()
-        self.prev_leaf, self.prev_time, self.expect = leaf, t, seq + 1
-        if sig is not None:  # the last line of a batch (§6.2)
-            batch, self.batch_start, self.unsigned = self.batch_start, seq + 1, 0
-            self.newest = (seq + 1, self.tree.root(), sig)
-            if self.all_sigs and self.signature(*self.newest) is False:
-                self.all_sigs = False  # the first bad batch is found; later ones are not checked
-                t = self.tail_break  # a break at the last entry n inside this batch: the chain narrows it to n−1 (§9)
-                self.problem('the signature of the batch %d…%d does not verify' % (batch, seq), batch if not t or seq < t - 1 else t - 1)
+    @staticmethod
+    def rest_is_nul(f, head):
+        """The rest of a plain segment must be NUL; its holes (a sparse file) are skipped, not read (§3.3)."""
+        if head.count(0) != len(head):
+            return 0, 'NUL bytes followed by data inside the segment'
+        fd, pos, n = f.fileno(), f.tell(), len(head)
+        size = os.fstat(fd).st_size
+        while pos < size:
+            try:
+                data = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break  # a hole to the end
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            for off in range(data, hole, 1 << 20):
+                b = os.pread(fd, min(1 << 20, hole - off), off)
+                if b.count(0) != len(b):
+                    return 0, 'NUL bytes followed by data inside the segment'
+            pos = hole
+        return n + size - f.tell(), None
 
-    def run(self, d):
-        """§1, §3.4: the segments in name order; NAME.jsonl wins over NAME.jsonl.zst."""
-        sd = os.path.join(d, 'segments')  # in reverse order NAME.jsonl comes after, so replaces, NAME.jsonl.zst
-        files = sorted(os.listdir(sd), reverse=True) if os.path.isdir(sd) else []
-        found = {m[1]: os.path.join(sd, f) for f in files if (m := SEGMENT.fullmatch(f))}
+    def run(self, d, pre):
+        """§1, §3.4: the segments in name order; NAME.jsonl wins over NAME.jsonl.zst; other entries are damage."""
+        sd, found = os.path.join(d, 'segments'), {}
+        for f in sorted(os.listdir(sd)) if pre is not None else []:
+            if not SEGMENT.fullmatch(f):
+                continue
+            st = os.lstat(os.path.join(sd, f))
+            if int(f[:20]) >= 1 << 64 or not stat.S_ISREG(st.st_mode):
+                pre.append([None, 'segment', 'segments/%s is named like a segment but is not one' % f])
+            elif f[:20] not in found or not f.endswith('.zst'):
+                found[f[:20]] = os.path.join(sd, f)
+        self.problems = (pre or []) + self.problems
         for i, (name, path) in enumerate(sorted(found.items())):
-            if (zst := path.endswith('.zst')) and not shutil.which('zstd'):
+            zst = path.endswith('.zst')
+            if zst and not shutil.which('zstd'):
                 raise OSError('the zstd command is not installed: cannot read the compressed segment ' + path)
-            proc = zst and subprocess.Popen(['zstd', '-dcq', '--', path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            with proc.stdout if zst else open(path, 'rb') as f:
-                self.segment(name, f, i == len(found) - 1)
-            if zst and proc.wait() != 0:
-                self.problem('segment %s: zstd could not decompress it' % name, self.expect)
-        self.tail_break = self.pending and self.pending[0]  # a break at the last entry: a batch signature may say more
-        self.resolve(None)
+            try:
+                f = open_regular(path)
+            except (InputError, OSError) as e:
+                self.problem('segment', str(e), self.next)
+                continue
+            proc = zst and subprocess.Popen(['zstd', '-dcq'], stdin=f, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            with proc.stdout if zst else f:
+                self.segment(name, proc.stdout if zst else f, i == len(found) - 1, zst, proc)
+            f.close()
+        if self.held:
+            self.entry(*self.held)
+            self.held = None
+        if self.brk:
+            self.tail_break = self.brk[0]  # a break at the last entry: a batch signature may say more
+            self.mark_changed(self.brk[0], 'chain', 'the last entry does not chain to the one before', self.brk[1])
+            self.brk = None
 
-def verify(d, key_text, trusted, all_sigs=False, tail=None):
-    """§9: the whole procedure; returns the report."""
+def verify(d, key_text, trusted, all_sigs=False):
+    """§9: the whole procedure; returns the report. Raises OSError or InputError (exit 3)."""
+    pre, meta_missing = [], False
     try:  # step 1
-        meta = json.loads(pathlib.Path(d, 'sealog.json').read_bytes())
-        if meta['format'] != 'sealog/v1' or not isinstance(meta['origin'], str):  # §2, §10: reject unknown versions
-            raise ValueError('format %r is not sealog/v1, or origin %r is not a string' % (meta['format'], meta['origin']))
+        meta = read_metadata(d)
         origin, key = meta['origin'], Key(meta['key'] if key_text is None else key_text)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise OSError('no usable sealog.json (%s): not a sealog v1 log' % e)
-    cp = pathlib.Path(d, 'checkpoint')  # step 2: the checkpoint file, read before the segments
-    cps = [('checkpoint file', cp.read_bytes())] if cp.exists() else []
-    cps = [(src, parse_checkpoint(data, key, origin)) for src, data in cps + trusted]
-    s = Scan(origin, key, {c[0] for _, c in cps if isinstance(c, tuple)}, all_sigs, tail)
-    if key.name != origin:
-        s.problem("the key's name %r is not the log's origin %r" % (key.name, origin))
-    s.run(d)  # step 3 (an OSError means the log cannot be read: exit 3)
-    if newest_bad := s.newest and not all_sigs and s.signature(*s.newest) is False:  # step 4
-        s.problem('the newest batch signature (tree size %d) does not verify' % s.newest[0])
-    truncated = checked = False
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, InputError) as e:
+        if key_text is None or isinstance(e, OSError) and not os.path.isdir(d):
+            raise InputError('no usable sealog.json (%s): not a sealog v1 log' % e)
+        key = Key(key_text)  # with a key from outside, a log without metadata is a damaged log
+        origin, meta, meta_missing = key.name, None, isinstance(e, FileNotFoundError)
+        pre.append([None, 'metadata', "the log's metadata is damaged: %s" % e])
+    cps = []
+    for name, data in trusted:  # trusted checkpoints: one that is not a checkpoint of the log is the caller's error
+        try:
+            cps.append(('trusted checkpoint', c := parse_checkpoint(normalize(data), key, key.name)))
+        except InputError as e:
+            raise InputError('%s: %s' % (name, e))
+        if c[2] is False:  # not signed by the key: evidence of nothing about the log
+            raise InputError('%s: not signed by the key %s' % (name, key.name))
+    try:  # step 2: the checkpoint file, read before the segments
+        cps.insert(0, ('checkpoint file', parse_checkpoint(read_small(os.path.join(d, 'checkpoint')), key, origin)))
+    except FileNotFoundError:
+        pass
+    except InputError as e:
+        cps.insert(0, ('checkpoint file', str(e)))
+    segs = stat.S_ISDIR(os.lstat(os.path.join(d, 'segments')).st_mode) if os.path.lexists(os.path.join(d, 'segments')) else False
+    if not segs:
+        if key_text is None:
+            raise InputError('no segments directory: not a sealog log')
+        if meta_missing and not cps:
+            raise InputError('nothing of a sealog log here')
+        pre.append([None, 'segment', "the log's segments directory is gone"])
+    want = {c[0] for _, c in cps if isinstance(c, tuple)}
+    s = Scan(key, origin, want, all_sigs)
+    s.run(d, pre if segs else None)  # step 3 (an OSError means the log cannot be read: exit 3)
+    if not segs:
+        s.problems = pre + s.problems
+    return conclude(s, d, key, origin, key_text, cps, trusted, all_sigs)
+
+def default_sigs(s):
+    """§9 step 4: the newest batch signature; if it fails, the newest one made before any entry problem that verifies."""
+    checked = [0]
+    def attempt(p):
+        if p is None or p['root'] is None:
+            return False
+        own = p['sig'][:4] == s.key.hash
+        checked[0] += own
+        ok = s.check_sig(p, False) if own else False
+        return bool(ok)
+    if not attempt(s.newest):
+        for c in s.clean:
+            if c['size'] != s.newest['size'] and attempt(c):
+                break
+    s.failed, s.fails = s.failed + len(s.foreign), sorted(s.fails + s.foreign, key=lambda p: p['size'])
+    s.unchecked = s.seen - len(s.foreign) - checked[0]
+
+def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
+    """§9 steps 4 to 6, as the Go verifier concludes (verify/verdict.go)."""
+    if not all_sigs:
+        default_sigs(s)
+    present, ck_auth, ck_ok, ck_failed, bad_cks, beyond, forked = s.next, 0, 0, 0, [], 0, False
+    checked_to, truncated, trusted_checked = 0, False, False
+    key_ok = key.name == origin
+    if not key_ok:
+        s.problem('key', "the key's name %r is not the log's origin %r" % (key.name, origin))
     for src, c in cps:  # step 5
-        if isinstance(c, str) or c[2] is False:
-            s.problem('%s: %s' % (src, c if isinstance(c, str) else 'its signature does not verify'))
+        if isinstance(c, str):
+            s.problem('checkpoint', 'the %s: %s' % (src, c))
             continue
         size, root, ok = c
-        s.checked, s.unchecked = s.checked + (ok is not None), s.unchecked + (ok is None)
-        checked = checked or bool(ok and src != 'checkpoint file')
-        if size > s.expect:  # entries present: seqs 0 … expect−1
-            truncated = True
-            s.problem('%s covers %d entries but the log holds %d: truncated' % (src, size, s.expect), s.expect)
-        elif s.roots.get(size) != root:
-            s.problem('%s: its root is not the root of the tree of size %d' % (src, size))
-        elif ok:
-            s.auth = max(s.auth, size)
-    if s.unchecked:
-        s.problem('%d signatures NOT checked: %s' % (s.unchecked, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
-    if not all_sigs and key.name == origin and (newest_bad and s.first_bad is None or s.tail_break and s.first_bad == s.tail_break):
-        return verify(d, key_text, trusted, True, s.tail_break)  # §9: localise with every batch signature
-    return {'valid': not s.problems, 'origin': origin, 'key': key.text, 'key_from_log': key_text is None,
-            'entries': s.entries, 'authenticated': s.auth, 'first_invalid': s.first_bad, 'truncated': truncated,
-            'truncation_checked': checked, 'erased_count': s.erased, 'unacknowledged': min(s.unsigned, s.entries - s.auth),
-            'torn_bytes': s.torn, 'signatures_checked': s.checked, 'signatures_unchecked': s.unchecked,
-            'problems': s.problems + (['… and %d more problems' % s.omitted] if s.omitted else [])}
+        if ok is None:
+            s.problem('limit', 'the %s signature NOT checked: %s' % (src, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
+        elif not ok:
+            ck_failed += 1
+            bad_cks.append('the %s (size %d): its signature does not verify' % (src, size))
+        elif size > present:
+            ck_ok, truncated, beyond = ck_ok + 1, True, max(beyond, size)
+            s.problem('truncated', 'the %s covers %d entries but the log holds %d: truncated' % (src, size, present), present)
+            if src != 'checkpoint file':
+                trusted_checked, checked_to = True, max(checked_to, size)
+        elif s.roots.get(size) is None:
+            ck_ok += 1
+        elif s.roots[size] != root:
+            ck_ok, forked = ck_ok + 1, True
+            s.problem('checkpoint', 'the %s: its root is not the root of the tree of size %d' % (src, size))
+        else:
+            ck_ok, ck_auth = ck_ok + 1, max(ck_auth, size)
+            if src != 'checkpoint file':
+                trusted_checked, checked_to = True, max(checked_to, size)
+    def entry_problem_before(size):  # (a break at the last entry is narrowed down by the batch signatures)
+        return any(p[0] is not None and p[0] < size and p[1] != 'signature' and (p[1], p[0]) != ('chain', s.tail_break)
+                   for p in s.problems) or \
+            s.omitted_first is not None and s.omitted_first < size
+    auth, first = max(ck_auth, s.max_ok), s.first_invalid()
+    second = ck_ok == 0 and s.verified == 0 and (s.failed > 0 or ck_failed > 0) or \
+        s.tail_break is not None and first == s.tail_break or \
+        any(f['size'] > auth and not entry_problem_before(f['size']) for f in s.fails) or forked and not entry_problem_before(MAXSIZE)
+    if key_ok and not all_sigs and second:  # §9: locate the damage with every batch signature, in a second pass
+        s2 = Scan(key, origin, set(), True)
+        s2.run(d, [] if os.path.isdir(os.path.join(d, 'segments')) else None)
+        s.verified, s.failed, s.unchecked, s.max_ok, s.fails = s2.verified, s2.failed, s2.unchecked, s2.max_ok, s2.fails
+        s.uncheckable = s2.uncheckable
+        all_sigs = True
+    s.fails.sort(key=lambda p: p['size'])
+    if s.uncheckable:
+        s.problem('limit', '%d signatures NOT checked: %s' % (s.uncheckable, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
+    verified, failed = s.verified + ck_ok, s.failed + ck_failed
+    auth = max(ck_auth, s.max_ok)
+    wrong_key = not key_ok or verified == 0 and failed > 0
+    if wrong_key:
+        auth = 0
+        if key_ok:
+            s.problem('key', 'no signature in the log verifies with the key given: signed by another key, or re-signed')
+    else:
+        for f in s.fails:
+            if f['size'] <= auth:
+                s.problem('signature', 'the signature on entry %d does not verify, but a later one covering it does: '
+                          'the signature was altered' % (f['size'] - 1), f['size'] - 1, f['where'])
+                continue
+            if entry_problem_before(f['size']):
+                break
+            frm = seq = max(f['frm'], auth)  # the first batch whose signature fails holds the first changed entry
+            t = s.tail_break
+            if t and f['size'] - 1 >= t - 1 >= frm:
+                seq = t - 1  # a break at the last entry n inside this batch: the chain narrows it to n−1 (§9)
+            s.problem('signature', 'the signature of the batch %d…%d does not verify' % (frm, f['size'] - 1), seq, f['where'])
+            s.changed += sum(1 for x in ([seq] if seq != frm else range(frm, f['size'])) if x not in s.flagged)
+            break
+        for b in bad_cks:
+            s.problem('checkpoint', b)
+        if forked and not s.fails and all_sigs:
+            s.problem('checkpoint', 'every batch signature verifies, yet a checkpoint disagrees: a fork')
+    auth = min(auth, present)
+    erased = forged = unjudged = 0
+    judge = not wrong_key and s.first_invalid() is None  # §5: damage elsewhere may hide a record, or keep it unproven
+    for seq, (h, where) in sorted(s.pending.items()):  # §5: erased entries that no record named
+        if not judge:
+            unjudged += 1
+            continue
+        forged += 1
+        s.mark_changed(seq, 'erasure', 'entry %d is erased, but no erasure record names it' % seq, where)
+    for seq, rec, where in s.licensed:
+        if rec < auth or not judge:
+            erased, unjudged = erased + (rec < auth), unjudged + (rec >= auth)
+            continue
+        forged += 1
+        s.mark_changed(seq, 'erasure', 'entry %d is erased, and its record (entry %d) is not covered by a verified signature' % (seq, rec), where)
+    s.missing += max(beyond - present, 0)
+    unsigned = 0
+    if auth < present and not wrong_key:
+        unsigned = min(present, s.entries) - min(auth, s.entries)
+        if not s.problems and not s.omitted and auth < s.last_seg_first:
+            s.problem('unsigned', 'entries %d to %d are covered by no signature and not all in the last segment' % (auth, present - 1), auth)
+    kinds = {p[1] for p in s.problems}
+    valid = not s.problems and not s.omitted and unsigned == 0
+    verdict = 'valid' if valid else 'tampered' if kinds - {'key', 'limit'} or s.omitted else 'wrong-key' if wrong_key \
+        else 'incomplete' if 'limit' in kinds else 'unsigned'
+    return {'valid': valid, 'verdict': verdict, 'origin': origin, 'key': key.text, 'key_from_log': key_text is None,
+            'entries': s.entries, 'authenticated': auth, 'first_invalid': s.first_invalid(), 'truncated': truncated,
+            'truncation_checked': trusted_checked, 'truncation_checked_to': checked_to, 'erased_count': erased,
+            'forged_erasure_count': forged, 'erasures_unchecked': unjudged, 'unsigned_count': unsigned, 'torn_bytes': s.torn,
+            'signatures_verified': verified, 'signatures_failed': failed, 'signatures_unchecked': s.unchecked,
+            'changed_count': s.changed, 'missing_count': s.missing, 'inserted_count': s.inserted,
+            'reordered_count': s.reordered, 'tampered_count': s.changed + s.missing + s.inserted + s.reordered,
+            'problems': ['%s: %s%s' % (p[1], '' if p[0] is None else 'entry %d: ' % p[0], p[2]) for p in s.problems] +
+                        (['… and %d more problems' % s.omitted] if s.omitted else [])}
 
 def human(r):
-    out = ['sealog log %s: %s' % (r['origin'], 'VALID' if r['valid'] else 'INVALID'),
+    status = {'valid': 'VALID', 'tampered': 'TAMPERED', 'unsigned': 'UNSIGNED', 'wrong-key': 'WRONG KEY', 'incomplete': 'INCOMPLETE'}
+    cut = r['truncation_checked_to'] < r['authenticated'] + r['unsigned_count']
+    out = ['sealog log %s: %s' % (r['origin'], status[r['verdict']]),
            r['key_from_log'] and 'WARNING: no --key given: the key stored in the log was used, '
                                  'so this proves only that the log is consistent with that key',
-           'entries: %d, authenticated: %d, erased: %d, unacknowledged: %d, signatures checked: %d'
-           % (r['entries'], r['authenticated'], r['erased_count'], r['unacknowledged'], r['signatures_checked']),
+           'entries: %d, authenticated: %d, erased: %d (forged: %d), unsigned: %d' % (
+               r['entries'], r['authenticated'], r['erased_count'], r['forged_erasure_count'], r['unsigned_count']),
+           'signatures: %d verified, %d failed, %d not checked' % (r['signatures_verified'], r['signatures_failed'], r['signatures_unchecked']),
+           'tampered: %d (changed %d, missing %d, inserted %d, out of place %d)' % tuple(
+               r[k + '_count'] for k in ('tampered', 'changed', 'missing', 'inserted', 'reordered')),
+           r['verdict'] == 'unsigned' and 'the unsigned entries end the last segment, as a crash leaves them (the writer\'s '
+                                          'next open cuts them off), unless someone without the key added them',
            r['torn_bytes'] and 'a torn line of %d bytes at the end of the last segment is not part of the log' % r['torn_bytes'],
-           'truncation: ' + ('TRUNCATED' if r['truncated'] else 'ruled out by a trusted checkpoint' if r['truncation_checked'] else
+           'truncation: ' + ('TRUNCATED' if r['truncated'] else ('ruled out up to size %d; later entries not covered' % r['truncation_checked_to'])
+                             if r['truncation_checked'] and cut else 'ruled out by a trusted checkpoint' if r['truncation_checked'] else
                              'NOT checked: no checkpoint from outside the log (a tail cut with the checkpoint file is undetectable)'),
            r['first_invalid'] is not None and 'first invalid entry: seq %d' % r['first_invalid']]
     return '\n'.join([line for line in out if line] + ['problem: ' + p for p in r['problems']])
@@ -278,21 +649,21 @@ def main():
     ap.add_argument('dir')
     ap.add_argument('--key', help='the verifier key, or a file holding it (default: the key in sealog.json)')
     ap.add_argument('--checkpoint', action='append', default=[], help='a trusted signed checkpoint file (repeatable)')
+    ap.add_argument('--all-signatures', action='store_true', help='verify every batch signature')
     ap.add_argument('--json', action='store_true', help='print one JSON object')
     a = ap.parse_args()
     try:
         key = pathlib.Path(a.key).read_text() if a.key and os.path.isfile(a.key) else a.key  # key text, or a .pub file
         key is None or Key(key)  # a malformed key is a usage error
-        trusted = [('trusted checkpoint ' + path, pathlib.Path(path).read_bytes()) for path in a.checkpoint]
     except (OSError, ValueError) as e:
         print('verify.py: %s' % e, file=sys.stderr)
         return 2
     try:
-        r = verify(a.dir, key, trusted)
-    except OSError as e:  # the log cannot be read
-        r = dict(valid=False, error=str(e), entries=0, authenticated=0, first_invalid=None, truncated=False,
-                 truncation_checked=False, erased_count=0, problems=[str(e)], signatures_checked=0)
-        print(json.dumps(r) if a.json else 'cannot read the log: %s' % e)
+        trusted = [('--checkpoint ' + path, read_small(path)) for path in a.checkpoint]
+        r = verify(a.dir, key, trusted, a.all_signatures)
+    except (OSError, InputError) as e:  # the log or an input cannot be read
+        r = dict(valid=False, verdict='error', error=str(e), entries=0, authenticated=0, first_invalid=None, problems=[str(e)])
+        print(json.dumps(r) if a.json else 'cannot verify: %s' % e)
         return 3
     return print(json.dumps(r) if a.json else human(r)) or (0 if r['valid'] else 1)
 

@@ -9,7 +9,8 @@ import (
 )
 
 // checker does the sequential part of verification on the lines the
-// workers parsed and hashed, in log order.
+// workers parsed and hashed, in log order: seq order, the chain, the
+// tree, the signature points and the erasures.
 type checker struct {
 	rep  *Report
 	segs []Segment
@@ -28,17 +29,25 @@ type checker struct {
 	brk     *place
 	brkPrev place           // where entry brk-1 is (the line before the break)
 	lastAt  place           // where entry next-1 is
-	flagged map[uint64]bool // entries already counted as tampered (bounded)
+	flagged map[uint64]bool // entries already counted as changed (bounded)
+
+	// held is a line whose seq is not the one expected, kept until the
+	// next line tells what happened: if that one is the entry after the
+	// expected one, the held line is the expected entry with its seq
+	// changed; otherwise entries are missing, repeated or out of place.
+	held *heldLine
 
 	omittedFirst *uint64 // lowest seq among problems beyond the cap
 	forked       bool    // a verified checkpoint's root differs from the entries
 	tailBreak    *uint64 // the last entry broke the chain (blamed for now)
+	anomaly      bool    // an entry problem was seen: the entries after it prove nothing
+
+	lastSegFirst uint64 // seq of the first entry of the last segment that held one
+	lastSeg      int    // index of that segment, -1 before any entry
 
 	targets map[uint64]*tlog.Hash // sizes whose root is wanted -> root, once reached
-	sig     sigPoint              // the newest signature seen
-	goodSig sigPoint              // the newest signature seen while the tree was intact
-	sigs    func(p *sigPoint)     // when set, called for every signature
-
+	sigs    *sigBook              // the signature points
+	erase   *erasures             // erased entries and erasure records
 }
 
 // place locates an entry line.
@@ -49,18 +58,14 @@ type place struct {
 	line int
 }
 
-// sigPoint is a batch signature on the tree of the first size entries.
-type sigPoint struct {
-	size uint64
-	root tlog.Hash
-	sig  []byte
-	at   place
-	ok   bool // root is known (the tree was intact up to here)
+type heldLine struct {
+	r  lineResult
+	at place
 }
 
-func newChecker(rep *Report, segs []Segment, max int, targets []uint64) *checker {
-	c := &checker{rep: rep, segs: segs, max: max, treeOK: true, lastOK: true,
-		flagged: map[uint64]bool{}, targets: map[uint64]*tlog.Hash{}}
+func newChecker(rep *Report, segs []Segment, max int, targets []uint64, sigs *sigBook, maxErased int) *checker {
+	c := &checker{rep: rep, segs: segs, max: max, treeOK: true, lastOK: true, lastSeg: -1,
+		flagged: map[uint64]bool{}, targets: map[uint64]*tlog.Hash{}, sigs: sigs, erase: newErasures(maxErased)}
 	for _, t := range targets {
 		c.targets[t] = nil
 	}
@@ -73,6 +78,9 @@ func (c *checker) problem(seq *uint64, kind string, at *place, reason string) {
 	p := Problem{Seq: seq, Kind: kind, Reason: reason}
 	if at != nil {
 		p.Segment, p.Line = at.seg, at.line
+	}
+	if seq != nil {
+		c.anomaly = true
 	}
 	if len(c.rep.Problems) < c.max {
 		c.rep.Problems = append(c.rep.Problems, p)
@@ -103,10 +111,10 @@ func (c *checker) firstInvalid() {
 	}
 }
 
-// tamper records a problem with entry seq and counts the entry once.
-func (c *checker) tamper(seq uint64, kind string, at place, reason string) {
+// changed records a problem with entry seq and counts it changed, once.
+func (c *checker) changed(seq uint64, kind string, at place, reason string) {
 	if !c.flagged[seq] {
-		c.rep.Tampered++
+		c.rep.Changed++
 		if len(c.flagged) < 1<<16 {
 			c.flagged[seq] = true
 		}
@@ -116,11 +124,66 @@ func (c *checker) tamper(seq uint64, kind string, at place, reason string) {
 
 func ptr(v uint64) *uint64 { return &v }
 
-// line checks one entry line.
+// line takes the next entry line.
 func (c *checker) line(r *lineResult, at place) {
+	if h := c.held; h != nil {
+		c.held = nil
+		if r.err == nil && c.next < maxSize && r.seq == c.next+1 && (!c.lastOK || h.r.prev == c.last) {
+			c.seqChanged(h)
+		} else {
+			c.entry(&h.r, h.at)
+		}
+	}
+	if r.err == nil && r.seq != c.next {
+		c.held = &heldLine{r: *r, at: at}
+		return
+	}
+	c.entry(r, at)
+}
+
+// flush processes a held line at the end of the entries.
+func (c *checker) flush() {
+	if h := c.held; h != nil {
+		c.held = nil
+		c.entry(&h.r, h.at)
+	}
+}
+
+// seqChanged takes a held line as the expected entry whose seq was changed:
+// the next line is the entry after the expected one.
+func (c *checker) seqChanged(h *heldLine) {
 	c.rep.Entries++
+	c.noteSegment(h.at)
+	at := h.at
+	at.seq = c.next
+	if c.brk != nil {
+		c.resolveBreak(!c.lastOK || h.r.prev == c.last)
+	}
+	if seg := &c.segs[at.segi]; at.line == 1 && c.next != seg.First {
+		c.problem(ptr(c.next), "segment", &at, fmt.Sprintf("segment %s starts with entry %d but its name says %d", seg.Name, c.next, seg.First))
+	}
+	c.changed(c.next, "seq", at, fmt.Sprintf("the line where entry %d belongs says seq %d, and the next line is entry %d: its seq was changed", c.next, h.r.seq, c.next+1))
+	c.treeOK = false // its leaf hash cannot be entry next's
+	c.lastOK, c.lastTime, c.lastAt = false, h.r.time, at
+	c.next++
+}
+
+// noteSegment keeps track of the last segment that holds an entry.
+func (c *checker) noteSegment(at place) {
+	if at.segi != c.lastSeg {
+		c.lastSeg, c.lastSegFirst = at.segi, c.next
+	}
+}
+
+// entry checks one entry line in its place.
+func (c *checker) entry(r *lineResult, at place) {
+	c.rep.Entries++
+	c.noteSegment(at)
 	if r.err != nil {
-		c.tamper(c.next, "malformed", at, fmt.Sprintf("where entry %d was expected: %v", c.next, r.err))
+		c.changed(c.next, "malformed", at, fmt.Sprintf("where entry %d was expected: %v", c.next, r.err))
+		c.brk = nil
+		c.lastOK, c.treeOK = false, false
+		c.next++
 		return
 	}
 	at.seq = r.seq
@@ -129,38 +192,36 @@ func (c *checker) line(r *lineResult, at place) {
 	}
 	switch {
 	case r.seq > c.next:
+		c.resolveBreak(false)
 		c.gap(c.next, r.seq-1, at)
 		c.next = r.seq
 		c.lastOK, c.treeOK = false, false
-		c.brk = nil
 	case r.seq < c.next:
 		if c.fillGap(r.seq) {
-			c.tamper(r.seq, "order", at, fmt.Sprintf("entry %d is out of place: it comes after entry %d", r.seq, c.next-1))
+			c.rep.Reordered++
+			c.problem(ptr(r.seq), "order", &at, fmt.Sprintf("entry %d is out of place: it comes after entry %d", r.seq, c.next-1))
 		} else {
-			c.tamper(r.seq, "duplicate", at, fmt.Sprintf("entry %d appears again after entry %d", r.seq, c.next-1))
+			c.rep.Inserted++
+			c.problem(ptr(r.seq), "duplicate", &at, fmt.Sprintf("entry %d appears again after entry %d", r.seq, c.next-1))
 		}
 		c.treeOK = false
 		return
 	}
 	chainOK := !c.lastOK || r.prev == c.last
 	if c.brk != nil {
-		b := c.brk
-		c.brk = nil
-		if chainOK {
-			c.tamper(b.seq-1, "content", c.brkPrev, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: its content or header was changed", b.seq-1, b.seq))
-		} else {
-			c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d's prev hash does not match entry %d, and entry %d does not match it: entry %d was changed or replaced", b.seq, b.seq-1, b.seq+1, b.seq))
-			chainOK = true // explained
-		}
+		chainOK = c.resolveBreak(chainOK) || chainOK
 	}
 	if !chainOK {
 		c.brk, c.brkPrev = &at, c.lastAt
+		c.anomaly = true
 	}
 	if c.lastOK && r.time < c.lastTime {
-		c.tamper(r.seq, "time", at, fmt.Sprintf("entry %d's time is earlier than entry %d's", r.seq, r.seq-1))
+		c.changed(r.seq, "time", at, fmt.Sprintf("entry %d's time is earlier than entry %d's", r.seq, r.seq-1))
 	}
 	if r.erased {
-		c.rep.Erased++
+		c.erase.erased(r.seq, r.bodyHash, at)
+	} else if r.isRecord {
+		c.erase.record(r.seq, r.record)
 	}
 	if c.treeOK {
 		c.edge.Append(r.leaf, nil)
@@ -169,17 +230,33 @@ func (c *checker) line(r *lineResult, at place) {
 	c.next++
 	c.reached()
 	if r.sig != nil {
-		c.sig = sigPoint{size: c.next, sig: r.sig, at: at, ok: c.treeOK}
+		p := sigPoint{size: c.next, sig: r.sig, at: at, ok: c.treeOK, clean: !c.anomaly}
 		if c.treeOK {
-			c.sig.root = c.edge.Root()
-			c.goodSig = c.sig
+			p.root = c.edge.Root()
 		}
-		if c.sigs != nil {
-			p := c.sig
-			c.sigs(&p)
-		}
+		c.sigs.add(&p)
 	}
 }
+
+// resolveBreak decides a pending chain break (see checker.brk) now that the
+// next line's chain is known to hold (chainOK) or not; it reports whether
+// the next line's own break is explained by it.
+func (c *checker) resolveBreak(chainOK bool) bool {
+	b := c.brk
+	if b == nil {
+		return false
+	}
+	c.brk = nil
+	if chainOK && b.seq > 0 { // (entry 0's prev is all zero: a break there is entry 0's own)
+		c.changed(b.seq-1, "content", c.brkPrev, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: its content or header was changed", b.seq-1, b.seq))
+		return false
+	}
+	c.changed(b.seq, "chain", *b, fmt.Sprintf("entry %d's prev hash does not match entry %d, and entry %d does not match it: entry %d was changed or replaced", b.seq, b.seq-1, b.seq+1, b.seq))
+	return true
+}
+
+// maxSize is the largest tree size: seqs are below it (format.MaxSeq).
+const maxSize = 1<<63 - 1
 
 // reached records the root when the tree reaches a wanted size.
 func (c *checker) reached() {
@@ -198,88 +275,13 @@ func (c *checker) reached() {
 // break at the end also sends the verifier to check every batch signature
 // (needsSecondPass), which blames that batch when one fails.
 func (c *checker) finish() {
+	c.flush()
 	if b := c.brk; b != nil {
 		c.brk = nil
-		c.tamper(b.seq, "chain", *b, fmt.Sprintf("entry %d, the last, does not chain to entry %d: it was changed or added, unless entry %d was changed", b.seq, b.seq-1, b.seq-1))
+		c.changed(b.seq, "chain", *b, fmt.Sprintf("entry %d, the last, does not chain to entry %d: it was changed or added, unless entry %d was changed", b.seq, b.seq-1, b.seq-1))
 		seq := b.seq
 		c.tailBreak = &seq
 	}
-}
-
-// gap records missing seqs from..to.
-func (c *checker) gap(from, to uint64, at place) {
-	if len(c.rep.Gaps) < c.max {
-		c.rep.Gaps = append(c.rep.Gaps, Gap{From: from, To: to})
-	}
-	reason := fmt.Sprintf("entry %d is missing", from)
-	if to > from {
-		reason = fmt.Sprintf("entries %d to %d are missing", from, to)
-	}
-	c.problem(ptr(from), "gap", &at, reason)
-}
-
-// fillGap removes seq from the recorded gaps, reporting whether it was in
-// one (an entry out of place rather than a duplicate). The gap's problem
-// is amended to match.
-func (c *checker) fillGap(seq uint64) bool {
-	for i, g := range c.rep.Gaps {
-		if seq < g.From || seq > g.To {
-			continue
-		}
-		switch {
-		case g.From == g.To:
-			c.rep.Gaps = append(c.rep.Gaps[:i], c.rep.Gaps[i+1:]...)
-		case seq == g.From:
-			c.rep.Gaps[i].From++
-		case seq == g.To:
-			c.rep.Gaps[i].To--
-		default:
-			c.rep.Gaps = append(c.rep.Gaps[:i+1], c.rep.Gaps[i:]...)
-			c.rep.Gaps[i].To = seq - 1
-			c.rep.Gaps[i+1].From = seq + 1
-		}
-		c.amendGapProblem(g)
-		return true
-	}
-	return false
-}
-
-// amendGapProblem rewrites or drops the problem recorded for gap g after
-// entries of it turned up out of place.
-func (c *checker) amendGapProblem(g Gap) {
-	for i := range c.rep.Problems {
-		p := &c.rep.Problems[i]
-		if p.Kind != "gap" || p.Seq == nil || *p.Seq != g.From {
-			continue
-		}
-		var left []Gap
-		for _, h := range c.rep.Gaps {
-			if h.From >= g.From && h.To <= g.To {
-				left = append(left, h)
-			}
-		}
-		if len(left) == 0 {
-			c.rep.Problems = append(c.rep.Problems[:i], c.rep.Problems[i+1:]...)
-			return
-		}
-		p.Seq = ptr(left[0].From)
-		p.Reason = "entries missing: " + gapText(left)
-		return
-	}
-}
-
-func gapText(gs []Gap) string {
-	var b []byte
-	for i, g := range gs {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = fmt.Appendf(b, "%d", g.From)
-		if g.To > g.From {
-			b = fmt.Appendf(b, "-%d", g.To)
-		}
-	}
-	return string(b)
 }
 
 // segmentEnd checks what followed a segment's last whole line.
@@ -291,6 +293,7 @@ func (c *checker) segmentEnd(ch *chunk, last bool) {
 	}
 	if len(ch.torn) > 0 {
 		if last {
+			c.rep.TornBytes = len(ch.torn)
 			c.rep.Warnings = append(c.rep.Warnings, fmt.Sprintf("segment %s ends with an unterminated line of %d bytes: a write cut short (a crash, or the writer is at work); it is not part of the log", sg.Name, len(ch.torn)))
 		} else {
 			c.problem(ptr(c.next), "segment", &at, fmt.Sprintf("segment %s ends with an unterminated line, but it is not the last segment", sg.Name))

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,9 +64,12 @@ func FuzzCheck(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rep := &Report{Problems: []Problem{}, Gaps: []Gap{}}
+		rep := &Report{Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}}
 		segs := []Segment{{Name: layout.SegmentName(0, false)}}
-		c := newChecker(rep, segs, 50, []uint64{5, 23})
+		book := newSigBook(v, "vectors.example/audit", 50)
+		vr := &verification{ctx: context.Background(), opts: Options{MaxProblems: 50, MaxErased: 8}, rep: rep, v: v, origin: "vectors.example/audit"}
+		vr.ch = newChecker(rep, segs, 50, []uint64{5, 23}, book, 8)
+		c := vr.ch
 		end := &chunk{end: true}
 		lines := data
 		if z := bytes.IndexByte(lines, 0); z >= 0 {
@@ -85,17 +89,22 @@ func FuzzCheck(f *testing.F) {
 		}
 		c.segmentEnd(end, true)
 		c.finish()
-		conclude(rep, c, nil, v, "vectors.example/audit", nil)
-		c.firstInvalid()
-		rep.Valid = len(rep.Problems) == 0
-		if rep.Valid && (rep.FirstInvalid != nil || rep.Tampered > 0 || len(rep.Gaps) > 0 || !rep.ChainIntact) {
+		vr.sr = defaultSigs(book)
+		vr.conclude()
+		if rep.Valid && (rep.FirstInvalid != nil || rep.Tampered > 0 || len(rep.Gaps) > 0 || !rep.ChainIntact || rep.Verdict != VerdictValid) {
 			t.Fatalf("valid report with problems: %+v", rep)
+		}
+		if !rep.Valid && rep.Verdict == VerdictValid {
+			t.Fatalf("invalid report with the verdict valid: %+v", rep)
 		}
 		if rep.Authenticated > rep.Entries {
 			t.Fatalf("authenticated %d > entries %d", rep.Authenticated, rep.Entries)
 		}
 		if rep.FirstInvalid != nil && rep.FirstProblem == nil {
 			t.Fatal("first invalid without a problem")
+		}
+		if rep.Tampered != rep.Changed+rep.Missing+rep.Inserted+rep.Reordered || rep.Missing > 1<<62 {
+			t.Fatalf("counters do not add up: %+v", rep)
 		}
 	})
 }

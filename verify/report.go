@@ -4,13 +4,39 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// Verdicts of a Report (Report.Verdict).
+const (
+	// VerdictValid: every entry is authenticated and nothing is wrong.
+	VerdictValid = "valid"
+	// VerdictTampered: the files were changed; Problems say what and where.
+	VerdictTampered = "tampered"
+	// VerdictUnsigned: nothing is wrong but that entries at the end are
+	// covered by no verified signature, in the shape that only a writer's
+	// crash leaves (an unfinished batch at the end of the last segment).
+	// Only the writer's next open can tell: it cuts a crash remnant off
+	// (into torn/). If the writer has opened the log since, or never
+	// crashed, someone without the key added them.
+	VerdictUnsigned = "unsigned"
+	// VerdictWrongKey: no signature in the log verifies with the key
+	// given: the log is signed by another key (was the right key given?),
+	// or was rewritten and re-signed from its start. No entry is counted as
+	// changed: nothing can be said of them without the log's key.
+	VerdictWrongKey = "wrong-key"
+	// VerdictIncomplete: the log could not be checked completely (a limit
+	// was reached); what was checked is in order.
+	VerdictIncomplete = "incomplete"
+)
+
 // Report is the outcome of verifying a log: what was checked, what is
 // wrong and where, and what could not be ruled out.
 type Report struct {
 	// Valid is the verdict: no problem was found in the entries, their
-	// chain, their tree or any signed checkpoint, and no signed checkpoint
-	// covers entries the log does not hold.
+	// chain, their tree or any signed checkpoint, no signed checkpoint
+	// covers entries the log does not hold, and every entry is covered by
+	// a verified signature.
 	Valid bool `json:"valid"`
+	// Verdict is one of the Verdict constants: why the log is not valid.
+	Verdict string `json:"verdict"`
 
 	Origin string `json:"origin"`
 	// Key is the verifier key signatures were checked with. KeyFromLog
@@ -23,10 +49,18 @@ type Report struct {
 	// Entries is the number of entry lines read.
 	Entries uint64 `json:"entries"`
 	// Authenticated is the number of entries, from seq 0, that a verified
-	// signature covers: every byte of them is proven.
+	// signature covers: every byte of them is proven. It is the size of
+	// the largest tree whose signature verified.
 	Authenticated uint64 `json:"authenticated"`
-	// Signatures is the number of signatures verified.
-	Signatures int `json:"signatures_checked"`
+	// Signatures counts the signatures (batch signatures and checkpoints)
+	// that verified with the key; SignaturesFailed those that did not;
+	// SignaturesUnchecked the batch signature members that were not
+	// checked (by default only the ones needed are: Options.AllSignatures
+	// checks every one). Every member is well-formed and carries the key's
+	// key hash, or it is counted failed.
+	Signatures          int `json:"signatures_verified"`
+	SignaturesFailed    int `json:"signatures_failed"`
+	SignaturesUnchecked int `json:"signatures_unchecked"`
 	// ChainIntact says every entry's prev is the previous entry's leaf
 	// hash, seqs run without gaps, and times never go backwards.
 	ChainIntact bool `json:"chain_intact"`
@@ -44,17 +78,33 @@ type Report struct {
 
 	// Gaps are the seq ranges missing from the log.
 	Gaps []Gap `json:"gaps"`
-	// Tampered counts the entries shown to be changed, out of place,
-	// duplicated or unreadable.
-	Tampered int `json:"tampered_count"`
-	// Erased counts entries whose body was erased: their commitment and
-	// chain remain, the content is gone.
-	Erased int `json:"erased_count"`
-	// Unsigned counts entries after the newest signature that covers
-	// them: never acknowledged by the writer (it crashed mid-batch, or is
-	// writing now) or added by someone else. They are not part of the
-	// verified log.
+	// Changed counts the entries shown to be changed (content, header,
+	// seq, time, an unreadable line, a forged erasure, or the first batch
+	// whose signature fails when nothing narrows it down); Missing those
+	// that are gone (gaps, and entries a signed checkpoint covers beyond
+	// the end); Inserted the lines that repeat an entry; Reordered the
+	// entries out of place. Tampered is their sum.
+	Changed   uint64 `json:"changed_count"`
+	Missing   uint64 `json:"missing_count"`
+	Inserted  uint64 `json:"inserted_count"`
+	Reordered uint64 `json:"reordered_count"`
+	Tampered  uint64 `json:"tampered_count"`
+	// Erased counts entries whose body was erased by the writer: their
+	// commitment and chain remain, the content is gone, and an erasure
+	// record covered by a verified signature names each. ForgedErasures
+	// counts entries in the erased form without such a record (tampering,
+	// also counted in Changed). ErasuresUnchecked counts those that could
+	// not be judged: the log is damaged elsewhere, or not signed by the key
+	// given, so their records cannot be authenticated.
+	Erased            int `json:"erased_count"`
+	ForgedErasures    int `json:"forged_erasure_count"`
+	ErasuresUnchecked int `json:"erasures_unchecked"`
+	// Unsigned counts the entries after the authenticated ones (see
+	// VerdictUnsigned): never part of the verified log.
 	Unsigned uint64 `json:"unsigned_count"`
+	// TornBytes is the length of an unterminated line at the end of the
+	// last segment: a write cut short, not part of the log.
+	TornBytes int `json:"torn_bytes"`
 
 	// Checkpoint is the newest signed checkpoint the log was checked
 	// against.
@@ -65,10 +115,13 @@ type Report struct {
 	// TruncationChecked says a checkpoint from outside the log (a receipt,
 	// a witness, one saved earlier) was given and checked: either the log
 	// holds everything it covers (it was not cut back below its size) or
-	// Truncated reports what is missing. Without one, entries removed from
+	// Truncated reports what is missing. TruncationCheckedTo is the
+	// largest such size: entries from there on are not covered by any
+	// checkpoint from outside the log. Without one, entries removed from
 	// the end together with the log's own checkpoint cannot be detected by
 	// anyone.
-	TruncationChecked bool `json:"truncation_checked"`
+	TruncationChecked   bool   `json:"truncation_checked"`
+	TruncationCheckedTo uint64 `json:"truncation_checked_to"`
 	// Truncated says a signed checkpoint covers entries the log does not
 	// hold.
 	Truncated bool `json:"truncated"`
@@ -87,7 +140,8 @@ type Problem struct {
 	// file rather than an entry.
 	Seq *uint64 `json:"seq"`
 	// Kind classifies it: malformed, seq, gap, order, duplicate, chain,
-	// time, content, signature, checkpoint, truncated, segment.
+	// time, content, erasure, signature, checkpoint, truncated, segment,
+	// metadata, unsigned, key, limit.
 	Kind string `json:"kind"`
 	// Segment and Line locate it (Line counts from 1).
 	Segment string `json:"segment,omitempty"`

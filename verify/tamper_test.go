@@ -41,9 +41,11 @@ func TestTamperMatrix(t *testing.T) {
 			return verify.Options{}
 		}, ptr(17), "content"},
 		{"header seq changed", func(t *testing.T, tl *testLog) verify.Options {
+			// The next line is entry 18: this line is entry 17 with its seq
+			// changed, not a gap and a duplicate.
 			editLine(t, tl.dir, 17, `{"seq":17,`, `{"seq":18,`)
 			return verify.Options{}
-		}, ptr(17), "gap"},
+		}, ptr(17), "seq"},
 		{"header time changed", func(t *testing.T, tl *testLog) verify.Options {
 			segs := readSegs(t, tl.dir)
 			i, j := locate(t, segs, 17)

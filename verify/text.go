@@ -17,10 +17,18 @@ type TextOptions struct {
 	MaxProblems int
 }
 
-// Status is the report's verdict in one word: VALID or TAMPERED.
+// Status is the report's verdict in a word or two: VALID, TAMPERED,
+// UNSIGNED, WRONG KEY or INCOMPLETE (see the Verdict constants).
 func (r *Report) Status() string {
-	if r.Valid {
+	switch {
+	case r.Valid:
 		return "VALID"
+	case r.Verdict == VerdictUnsigned:
+		return "UNSIGNED"
+	case r.Verdict == VerdictWrongKey:
+		return "WRONG KEY"
+	case r.Verdict == VerdictIncomplete:
+		return "INCOMPLETE"
 	}
 	return "TAMPERED"
 }
@@ -55,18 +63,38 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	}
 	p("entries:", "%d read in %d segment%s (%s)", r.Entries, r.Segments, plural(r.Segments), byteSize(r.Bytes))
 	p("authenticated:", "%d entr%s covered by a verified signature", r.Authenticated, pluralY(r.Authenticated))
-	p("signatures:", "%d verified", r.Signatures)
+	sigs := fmt.Sprintf("%d verified, %d failed", r.Signatures, r.SignaturesFailed)
+	if r.SignaturesUnchecked > 0 {
+		sigs += fmt.Sprintf(", %d not checked (batch signatures the verdict does not need; --all-signatures checks them)", r.SignaturesUnchecked)
+	}
+	p("signatures:", "%s", sigs)
 	if r.ChainIntact {
 		p("chain:", "intact (every entry links to the one before, seqs without gaps, time never goes back)")
 	} else {
 		p("chain:", "BROKEN")
 	}
-	p("tampered:", "%d entr%s changed, out of place, duplicated or unreadable", r.Tampered, pluralY(uint64(r.Tampered)))
-	p("erased:", "%d entr%s (content removed on request; commitment kept, still verified)", r.Erased, pluralY(uint64(r.Erased)))
-	if r.Unsigned > 0 {
-		p("unsigned:", "%d entr%s after the last signature: never acknowledged by the writer, not part of the verified log", r.Unsigned, pluralY(r.Unsigned))
+	if r.Tampered == 0 {
+		p("tampered:", "0 entries")
 	} else {
+		p("tampered:", "%d entr%s: %d changed, %d missing, %d inserted, %d out of place", r.Tampered, pluralY(r.Tampered), r.Changed, r.Missing, r.Inserted, r.Reordered)
+	}
+	p("erased:", "%d entr%s (content removed by the writer, each named by a signed erasure record; commitment kept, still verified)", r.Erased, pluralY(uint64(r.Erased)))
+	if r.ForgedErasures > 0 {
+		more("and %d entr%s in the erased form WITHOUT a signed erasure record: content removed by someone else", r.ForgedErasures, pluralY(uint64(r.ForgedErasures)))
+	}
+	if r.ErasuresUnchecked > 0 {
+		more("and %d entr%s in the erased form not checked: their erasure records cannot be authenticated in this log", r.ErasuresUnchecked, pluralY(uint64(r.ErasuresUnchecked)))
+	}
+	switch {
+	case r.Unsigned == 0:
 		p("unsigned:", "0")
+	case r.Verdict == VerdictUnsigned:
+		p("unsigned:", "%d entr%s (seq %d to %d) after the last verified signature, at the end of the", r.Unsigned, pluralY(r.Unsigned), r.Authenticated, r.Authenticated+r.Unsigned-1)
+		more("last segment: the shape a writer's crash leaves (a batch never acknowledged,")
+		more("which the writer's next open cuts off into torn/). If the writer has opened")
+		more("the log since, or never crashed, someone without the key added them.")
+	default:
+		p("unsigned:", "%d entr%s covered by no verified signature: not part of the verified log", r.Unsigned, pluralY(r.Unsigned))
 	}
 	if r.FirstInvalid != nil {
 		where := ""
@@ -112,6 +140,9 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	switch {
 	case r.Truncated:
 		p("truncation:", "DETECTED: a signed checkpoint covers entries the log no longer holds")
+	case r.TruncationChecked && r.TruncationCheckedTo < r.Authenticated+r.Unsigned:
+		p("truncation:", "ruled out up to size %d; entries %d to %d are not covered by a checkpoint", r.TruncationCheckedTo, r.TruncationCheckedTo, r.Authenticated+r.Unsigned-1)
+		more("from outside the log, so a cut among them would not show.")
 	case r.TruncationChecked:
 		p("truncation:", "ruled out: the log holds every entry that a checkpoint from outside it covers")
 	case len(r.Trusted) > 0:
@@ -122,12 +153,16 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		more("cut from the end together with the log's own checkpoint would not show.")
 		more("Verify with a checkpoint saved earlier (a receipt, a witness) to rule it out.")
 	}
+	if r.Verdict == VerdictWrongKey {
+		p("verdict:", "the log is NOT signed by the key given; no entry is counted as changed,")
+		more("because nothing can be said of them without the log's own key.")
+	}
 	if r.Live {
 		p("note:", "the log was being written during verification; entries added meanwhile were not checked")
 	}
 	label := "warnings:"
 	for _, wn := range r.Warnings {
-		if strings.HasPrefix(wn, "truncation not ruled out") || strings.HasPrefix(wn, "verified with the key stored in the log") {
+		if strings.HasPrefix(wn, "truncation not ruled out") || strings.HasPrefix(wn, "truncation ruled out up to") || strings.HasPrefix(wn, "verified with the key stored in the log") {
 			continue // said above, in the truncation and key lines
 		}
 		p(label, "%s", wn)

@@ -1,6 +1,7 @@
 // Package verify checks a sealog log without trusting its writer: every
 // entry's line, body hash and leaf hash, the hash chain, the Merkle tree,
-// and the signed checkpoints, against a verifier key the auditor trusts.
+// the erasures and the signed checkpoints, against a verifier key the
+// auditor trusts.
 //
 // It streams: memory stays flat whatever the log's size, and parsing and
 // hashing run on every core. It imports the format and proof code, never
@@ -11,18 +12,21 @@
 //		Key:         string(pubKey),     // the log's verifier key, from the auditor's own records
 //		Checkpoints: [][]byte{savedCkpt}, // a checkpoint saved earlier: rules out truncation
 //	})
-//	if err != nil { ... }     // the log could not be read at all
-//	if !rep.Valid { ... }     // rep.FirstInvalid, rep.Problems say what and where
+//	if err != nil { ... }     // the log could not be read at all, or an input is not what it should be
+//	if !rep.Valid { ... }     // rep.Verdict, rep.FirstInvalid, rep.Problems say what and where
 package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/layout"
 )
 
 // Options configure Verify. The zero value verifies against the key
@@ -35,7 +39,10 @@ type Options struct {
 	// Checkpoints are signed checkpoints obtained outside the log: from
 	// receipts, witnesses, or saved earlier with `sealog checkpoint`. Each
 	// must be signed by Key and be consistent with the log; the largest
-	// rules out truncation below its size.
+	// rules out truncation below its size. CRLF line ends, a byte order
+	// mark and a missing final newline (what mail does to text) are
+	// undone first; one that is not a checkpoint of the log signed by Key
+	// makes Verify return an *InputError.
 	Checkpoints [][]byte
 	// AllSignatures verifies every batch signature in the log, not only
 	// the ones needed to authenticate it. Slower; the result is the same
@@ -46,14 +53,51 @@ type Options struct {
 	Workers int
 	// MaxProblems caps Report.Problems; 0 means 1000.
 	MaxProblems int
+	// MaxErased caps the erased entries checked against their erasure
+	// records (each costs about 48 bytes until the end); 0 means 2^20. A
+	// log with more is reported incomplete.
+	MaxErased int
 	// Progress, if set, is called now and then with the bytes read so far
 	// and the total.
 	Progress func(done, total int64)
 }
 
+// InputError is an input to Verify that is not what it should be (a
+// trusted checkpoint that is not a signed checkpoint of the log): the
+// caller's mistake, not the log's.
+type InputError struct {
+	What string // "trusted checkpoint 2"
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// verification is one run of Verify.
+type verification struct {
+	ctx            context.Context
+	src            Source
+	opts           Options
+	rep            *Report
+	v              note.Verifier
+	origin, logKey string
+	cks            []*ckpt
+	segs           []Segment
+	ch             *checker
+	sr             sigResults
+	beyond         uint64   // the largest checkpoint size beyond the log
+	badCheckpoints []string // checkpoints whose signature fails, described
+	wrongKey       bool
+}
+
 // Verify verifies the log that src reads. It returns an error only when
-// the log cannot be read at all (missing, not a log, unreadable); a log
-// that fails verification gives a Report with Valid false.
+// the log cannot be read at all (missing, not a log, unreadable) or an
+// option is malformed (*InputError); a log that fails verification gives
+// a Report with Valid false.
+//
+// With a key from outside the log (Options.Key), a log whose metadata or
+// segments are gone is reported as tampered, not as missing: something of
+// a log is there, and the key says whose it was.
 func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 1000
@@ -61,123 +105,133 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	origin, logKey, err := src.Metadata()
-	if err != nil {
+	if opts.MaxErased <= 0 {
+		opts.MaxErased = 1 << 20
+	}
+	v := &verification{ctx: ctx, src: src, opts: opts}
+	if err := v.open(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Origin: origin, Key: opts.Key, Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}, Live: src.Live()}
+	if err := v.read(); err != nil {
+		return nil, err
+	}
+	v.conclude()
+	return v.rep, nil
+}
+
+// open reads the metadata, the key, the checkpoints and the segment list.
+func (v *verification) open() error {
+	opts := v.opts
+	origin, logKey, metaErr := v.src.Metadata()
+	damagedMeta := errors.Is(metaErr, layout.ErrNotLog) || errors.Is(metaErr, layout.ErrBadMetadata)
+	if metaErr != nil && (opts.Key == "" || !damagedMeta) {
+		return metaErr
+	}
+	v.origin, v.logKey = origin, logKey
+	rep := &Report{Origin: origin, Key: opts.Key, Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}, Live: v.src.Live()}
+	v.rep = rep
 	if opts.Key == "" {
 		rep.Key, rep.KeyFromLog = logKey, true
 	}
-	v, err := note.NewVerifier(rep.Key)
-	if err != nil {
+	var err error
+	if v.v, err = note.NewVerifier(rep.Key); err != nil {
 		if rep.KeyFromLog {
-			return nil, fmt.Errorf("the log's own key is malformed: %v", err)
+			return fmt.Errorf("the log's own key is malformed: %v", err)
 		}
-		return nil, fmt.Errorf("malformed verifier key: %v", err)
+		return fmt.Errorf("malformed verifier key: %v", err)
 	}
-	if v.Name() != origin {
-		p := Problem{Kind: "key", Reason: fmt.Sprintf("the verifier key is for %q, but the log's origin is %q: no signature can verify", v.Name(), origin)}
-		rep.Problems = append(rep.Problems, p)
+	if metaErr != nil {
+		v.origin, rep.Origin = v.v.Name(), v.v.Name()
 	}
-	// The checkpoint file is read before the entries, so that a writer
-	// at work can only have added entries beyond it.
-	ckFile, err := src.Checkpoint()
-	if err != nil {
-		return nil, err
+	for i, b := range opts.Checkpoints {
+		what := fmt.Sprintf("trusted checkpoint %d", i+1)
+		c, _, err := checkpoint.Verify(checkpoint.Normalize(b), v.v, v.v.Name())
+		var oe *checkpoint.OriginError
+		switch {
+		case errors.Is(err, checkpoint.ErrMalformed):
+			return &InputError{What: what, Err: err}
+		case errors.As(err, &oe):
+			return &InputError{What: what, Err: fmt.Errorf("%w (the key given is for %q)", err, v.v.Name())}
+		case err != nil:
+			// Not signed by the key: evidence of nothing about the log,
+			// and no reason to accuse it.
+			return &InputError{What: what, Err: fmt.Errorf("%w %s", err, v.v.Name())}
+		}
+		v.cks = append(v.cks, &ckpt{source: "trusted checkpoint", c: c, err: err})
 	}
-	segs, err := src.Segments()
-	if err != nil {
-		return nil, err
+	// The checkpoint file is read before the entries, so that a writer at
+	// work can only have added entries beyond it.
+	ckFile, ckErr := v.src.Checkpoint()
+	if ckErr != nil && !errors.Is(ckErr, ErrDamaged) {
+		return ckErr
 	}
-	rep.Warnings = append(rep.Warnings, src.Warnings()...)
+	segs, segErr := v.src.Segments()
+	noSegs := errors.Is(segErr, fs.ErrNotExist)
+	if segErr != nil && (!noSegs || opts.Key == "") {
+		if noSegs && metaErr == nil {
+			return fmt.Errorf("%w: %v", layout.ErrNotLog, segErr)
+		}
+		return segErr
+	}
+	if errors.Is(metaErr, layout.ErrNotLog) && noSegs && ckFile == nil && ckErr == nil && len(opts.Checkpoints) == 0 {
+		return metaErr // nothing of a log here: not a log, whatever the key
+	}
+	v.segs = segs
+	// Problems found before the entries are read go through a checker
+	// later; keep them here.
+	pre := []Problem{}
+	if metaErr != nil {
+		pre = append(pre, Problem{Kind: "metadata", Reason: fmt.Sprintf("the log's metadata is damaged: %v", metaErr)})
+	}
+	if noSegs {
+		pre = append(pre, Problem{Kind: "segment", Reason: fmt.Sprintf("the log's %s directory is gone", layout.SegmentsDir)})
+	}
+	if ckErr != nil {
+		pre = append(pre, Problem{Kind: "checkpoint", Reason: damage(ckErr)})
+	}
+	for _, d := range v.src.Damage() {
+		pre = append(pre, Problem{Kind: "segment", Reason: d})
+	}
+	rep.Problems = append(rep.Problems, pre...)
+	rep.Warnings = append(rep.Warnings, v.src.Warnings()...)
 	rep.Segments = len(segs)
-	var total int64
-	for _, s := range segs {
-		total += s.Size
-	}
-
-	vs := note.VerifierList(v)
-	var cks []*ckpt
 	if ckFile != nil {
-		cks = append(cks, openCheckpoint(ckFile, vs, origin, "checkpoint file"))
+		v.cks = append([]*ckpt{openCheckpoint(ckFile, v.v, v.origin, "checkpoint file")}, v.cks...)
 	}
-	for _, b := range opts.Checkpoints {
-		cks = append(cks, openCheckpoint(b, vs, origin, "trusted checkpoint"))
-	}
+	return nil
+}
+
+// read streams the entries through the checker.
+func (v *verification) read() error {
 	var targets []uint64
-	for _, c := range cks {
-		if c.err == nil {
+	for _, c := range v.cks {
+		if c.err == nil || errors.Is(c.err, checkpoint.ErrBadSignature) || errors.Is(c.err, checkpoint.ErrNoSignature) {
 			targets = append(targets, c.c.Size)
 		}
 	}
-
-	ch := newChecker(rep, segs, opts.MaxProblems, targets)
-	var sigs *sigVerifier
-	if opts.AllSignatures {
-		sigs = startSigVerifier(ctx, v, origin, opts.Workers)
-		ch.sigs = sigs.submit
+	var total int64
+	for _, s := range v.segs {
+		total += s.Size
 	}
-	if err := stream(ctx, segs, ch, opts, total); err != nil {
-		if sigs != nil {
-			sigs.wait()
-		}
-		return nil, err
+	book := newSigBook(v.v, v.origin, v.opts.MaxProblems)
+	v.ch = newChecker(v.rep, v.segs, v.opts.MaxProblems, targets, book, v.opts.MaxErased)
+	var pool *sigPool
+	if v.opts.AllSignatures {
+		pool = startSigPool(v.ctx, book, v.opts.Workers)
 	}
-	rep.Bytes = total
-	ch.finish()
-	conclude(rep, ch, cks, v, origin, sigs)
-	ch.firstInvalid()
-	if needsSecondPass(rep, ch) && v.Name() == origin {
-		secondPass(ctx, src, rep, v, origin, opts, ch.forked, ch.tailBreak)
+	err := stream(v.ctx, v.segs, v.ch, v.opts, total)
+	if err == nil {
+		v.ch.finish() // a held line may still carry a signature
 	}
-	rep.Valid = len(rep.Problems) == 0 && rep.ProblemsOmitted == 0
-	return rep, nil
-}
-
-// stream runs the reader, the workers and the checker over the segments.
-func stream(ctx context.Context, segs []Segment, ch *checker, opts Options, total int64) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// At most about 3×Workers chunks are in flight: that, and chunkSize,
-	// is the verifier's memory.
-	work := make(chan *chunk, opts.Workers)
-	ordered := make(chan *chunk, 2*opts.Workers)
-	var read atomic.Int64
-	go readSegments(ctx, segs, work, ordered, &read)
-	var wg sync.WaitGroup
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			analyzeChunks(work)
-		}()
+	if pool != nil {
+		v.sr = poolSigs(pool)
 	}
-	defer wg.Wait()
-	n := 0
-	for c := range ordered {
-		<-c.done
-		if c.readErr != nil {
-			cancel()
-			for range ordered {
-			}
-			return fmt.Errorf("reading segment %s: %w", segs[c.seg].Name, c.readErr)
-		}
-		if c.end {
-			ch.segmentEnd(c, c.seg == len(segs)-1)
-			continue
-		}
-		sg := segs[c.seg]
-		for i := range c.res {
-			ch.line(&c.res[i], place{segi: c.seg, seg: sg.Name, line: c.line + i})
-		}
-		c.release()
-		if n++; opts.Progress != nil && n%16 == 0 {
-			opts.Progress(read.Load(), total)
-		}
+	if err != nil {
+		return err
 	}
-	if opts.Progress != nil {
-		opts.Progress(read.Load(), total)
+	v.rep.Bytes = total
+	if pool == nil {
+		v.sr = defaultSigs(book)
 	}
-	return ctx.Err()
+	return nil
 }

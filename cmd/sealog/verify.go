@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sealog/sealog/compat"
@@ -103,8 +103,10 @@ func runVerify(e *env, args []string) error {
 		if _, err := os.Stat(path); err != nil {
 			return ioError("%s: %v", path, pathErr(err)).withHint("check the path")
 		}
-		if _, err := os.Stat(filepath.Join(path, layout.MetadataFile)); err == nil {
+		if _, err := os.Lstat(filepath.Join(path, layout.MetadataFile)); err == nil {
 			name, detected = "sealog", "sealog (the directory holds sealog.json)"
+		} else if looksDestroyed(path, &f) {
+			name, detected = "sealog", "sealog (what is left of one: segments or a checkpoint, no sealog.json)"
 		} else {
 			lf, derr := compat.Detect(path)
 			if derr != nil {
@@ -144,9 +146,6 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		return usageError("verify: a sealog log has one key: --key given %d times", len(f.keys))
 	}
 	dir := pos[0]
-	if _, err := requireLog(dir); err != nil {
-		return err
-	}
 	opts := verify.Options{AllSignatures: f.allSigs}
 	if len(f.keys) == 1 {
 		k, err := loadVerifierKey(f.keys[0])
@@ -155,12 +154,28 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		opts.Key = k
 	}
+	if opts.Key == "" {
+		// Without a key of its own the verifier has only the log's: a log
+		// without metadata cannot be verified at all.
+		if _, err := requireLog(dir); err != nil {
+			return err
+		}
+	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if _, err := requireLog(dir); err != nil {
+			return err
+		}
+	}
+	origin := logOrigin(dir, opts.Key)
+	var from []string // the file each trusted checkpoint came from
 	for _, p := range f.checkpoints {
-		cks, err := readCheckpoints(p)
+		cks, err := readCheckpoints(p, origin)
 		if err != nil {
 			return err
 		}
 		opts.Checkpoints = append(opts.Checkpoints, cks...)
+		for range cks {
+			from = append(from, p)
+		}
 	}
 	var prog *progress
 	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {
@@ -170,8 +185,18 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	rep, err := verify.Verify(e.ctx, verify.Dir(dir), opts)
 	prog.finish()
 	if err != nil {
-		if e.ctx.Err() != nil {
+		var ie *verify.InputError
+		switch {
+		case e.ctx.Err() != nil:
 			return ioError("interrupted")
+		case errors.As(err, &ie) && strings.HasPrefix(ie.What, "trusted checkpoint "):
+			n, _ := strconv.Atoi(strings.TrimPrefix(ie.What, "trusted checkpoint "))
+			if n >= 1 && n <= len(from) {
+				return ioError("--checkpoint %s: %v", from[n-1], ie.Err)
+			}
+			return ioError("%v", err)
+		case errors.Is(err, layout.ErrNotLog):
+			return ioError("%s is not a sealog log: %v", dir, err).withHint("create one with 'sealog init %s --key FILE'", dir)
 		}
 		return ioError("%s: %v", dir, err)
 	}
@@ -204,48 +229,6 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		return errFailedQuiet
 	}
 	return nil
-}
-
-// readCheckpoints reads trusted checkpoints from a file: a signed
-// checkpoint note, a tlog-proof (its checkpoint), or JSON receipts (one
-// object per line, or one object) with a "checkpoint" member.
-func readCheckpoints(path string) ([][]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, ioError("--checkpoint %s: %v", path, pathErr(err))
-	}
-	t := bytes.TrimSpace(b)
-	switch {
-	case len(t) == 0:
-		return nil, ioError("--checkpoint %s is empty", path)
-	case t[0] == '{':
-		var out [][]byte
-		seen := map[string]bool{}
-		dec := json.NewDecoder(bytes.NewReader(t))
-		for n := 1; dec.More(); n++ {
-			var r struct {
-				Checkpoint string `json:"checkpoint"`
-			}
-			if err := dec.Decode(&r); err != nil {
-				return nil, ioError("--checkpoint %s: receipt %d: %v", path, n, err)
-			}
-			if r.Checkpoint == "" {
-				return nil, ioError("--checkpoint %s: receipt %d has no \"checkpoint\" member", path, n)
-			}
-			if !seen[r.Checkpoint] {
-				seen[r.Checkpoint] = true
-				out = append(out, []byte(r.Checkpoint))
-			}
-		}
-		return out, nil
-	case bytes.HasPrefix(t, []byte("c2sp.org/tlog-proof@v1\n")):
-		_, ck, ok := bytes.Cut(b, []byte("\n\n"))
-		if !ok {
-			return nil, ioError("--checkpoint %s: a tlog-proof without a checkpoint", path)
-		}
-		return [][]byte{ck}, nil
-	}
-	return [][]byte{b}, nil
 }
 
 func orDefault(s, def string) string {

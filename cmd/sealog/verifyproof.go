@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/sealog/sealog/bundle"
@@ -106,14 +105,18 @@ func runVerifyProof(e *env, args []string) error {
 	return ioError("%s is not a proof: it starts with neither %q nor %q", pos[0], bundle.InclusionHeader, bundle.ConsistencyHeader)
 }
 
-// readInput reads a file, or stdin for "-".
+// readInput reads a file, or stdin for "-", refusing more than
+// bundle.MaxSize bytes before reading them (a sparse file of gigabytes
+// costs no disk, and would cost that much memory).
 func readInput(e *env, path string) ([]byte, error) {
 	var b []byte
 	var err error
 	if path == "-" {
-		b, err = io.ReadAll(io.LimitReader(e.stdin, bundle.MaxSize+1))
+		if b, err = io.ReadAll(io.LimitReader(e.stdin, bundle.MaxSize+1)); err == nil && len(b) > bundle.MaxSize {
+			err = fmt.Errorf("%w: over the %d-byte limit", bundle.ErrTooLarge, bundle.MaxSize)
+		}
 	} else {
-		b, err = os.ReadFile(path)
+		b, err = bundle.ReadLimited(path, bundle.MaxSize)
 	}
 	if err != nil {
 		return nil, ioError("%s: %v", path, pathErr(err))
