@@ -149,6 +149,12 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 	var buf []byte
 	for i := range evs {
 		ev, p := &evs[i], &out[i]
+		if ev.Kind == EraseKind {
+			if len(evs) == 1 {
+				return fmt.Errorf("sealog: kind %q is reserved for erasure records; use Log.Erase", EraseKind)
+			}
+			return fmt.Errorf("sealog: event %d: kind %q is reserved for erasure records; use Log.Erase", i, EraseKind)
+		}
 		var err error
 		buf, err = encodePayload(buf[:0], ev.Payload)
 		var salted []byte // salt || event, so that the body hash is one Sum256
@@ -170,6 +176,23 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 		p.Event = salted[format.SaltSize:]
 		p.Body = sha256.Sum256(salted) // = format.BodyHash(&p.Salt, p.Event)
 	}
+	return nil
+}
+
+// prepareEncoded salts and commits to an event already in its canonical
+// encoding (an erasure record, written by format.AppendErasureEvent).
+func (l *Log) prepareEncoded(event []byte, out *commit.Event) error {
+	if len(event) > l.opts.MaxEventSize {
+		return fmt.Errorf("sealog: event is %d bytes encoded, over the %d-byte limit", len(event), l.opts.MaxEventSize)
+	}
+	salted := make([]byte, format.SaltSize, format.SaltSize+len(event))
+	if _, err := io.ReadFull(l.rand, salted); err != nil {
+		return fmt.Errorf("sealog: reading a random salt: %w", err)
+	}
+	salted = append(salted, event...)
+	copy(out.Salt[:], salted)
+	out.Event = salted[format.SaltSize:]
+	out.Body = sha256.Sum256(salted)
 	return nil
 }
 

@@ -2,8 +2,8 @@ package sealog
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/commit"
@@ -30,6 +30,9 @@ func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, er
 	if l.eng == nil {
 		return Receipt{}, ErrReadOnly
 	}
+	if !utf8.ValidString(reason) {
+		return Receipt{}, fmt.Errorf("sealog: erasing entry %d: the reason is not valid UTF-8", seq)
+	}
 	e, err := l.Entry(ctx, seq)
 	if err != nil {
 		return Receipt{}, err
@@ -45,11 +48,9 @@ func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, er
 		return Receipt{}, err
 	}
 	erased := format.Line{Seq: ln.Seq, Time: ln.Time, Prev: ln.Prev, Erased: true, BodyHash: e.BodyHash, Sig: ln.Sig}
-	ev := Event{Kind: EraseKind, Resource: fmt.Sprintf("entry/%d", seq), Payload: map[string]any{
-		"seq": seq, "body_hash": hex.EncodeToString(e.BodyHash[:]), "reason": reason,
-	}}
+	// The record in the one form verifiers accept (docs/FORMAT.md §5).
 	prep := make([]commit.Event, 1)
-	if err := l.prepare([]Event{ev}, prep); err != nil {
+	if err := l.prepareEncoded(format.AppendErasureEvent(nil, seq, e.BodyHash, "", reason), &prep[0]); err != nil {
 		return Receipt{}, err
 	}
 	p, err := l.submitPrepared(ctx, prep, &store.Erasure{Seq: seq, Line: format.AppendLine(nil, &erased)})

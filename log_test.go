@@ -180,6 +180,10 @@ func TestErase(t *testing.T) {
 				t.Fatalf("erasing an erasure record: %v", err)
 			}
 		}
+		// Applications cannot write what looks like an erasure record.
+		if _, err := l.Append(ctx, Event{Kind: EraseKind, Resource: "entry/1", Payload: map[string]any{"seq": 1}}); err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Fatalf("appending an event of kind %s: %v", EraseKind, err)
+		}
 		// Entries after the erased one still read (the index moved).
 		for i := uint64(0); i < size(t, l); i++ {
 			if _, err := l.Entry(ctx, i); err != nil {

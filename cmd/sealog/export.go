@@ -99,7 +99,9 @@ func runExport(e *env, args []string) error {
 		}
 		return ioError("writing %s: %v", *out, pathErr(err))
 	}
-	fmt.Fprintf(e.stdout, "wrote %s: %d entr%s (%s), proven against the checkpoint of size %d\n", *out, len(seqs), map[bool]string{true: "y", false: "ies"}[len(seqs) == 1], formatSeqList(seqs), checkpointSize(b))
+	count := len(b.Entries) // Build adds the erasure record of an erased entry
+	fmt.Fprintf(e.stdout, "wrote %s: %d entr%s (%s%s), proven against the checkpoint of size %d\n", *out, count, map[bool]string{true: "y", false: "ies"}[count == 1], formatSeqList(seqs),
+		map[bool]string{true: ", with the erasure records of the erased ones", false: ""}[count > len(seqs)], checkpointSize(b))
 	fmt.Fprintf(e.stdout, "check it with: sealog verify-bundle %s --key FILE.pub\n", *out)
 	return nil
 }

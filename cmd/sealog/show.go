@@ -17,7 +17,10 @@ var showCmd = &command{
 
 Shows entry SEQ of the log in DIR: its seq, time, kind, actor, resource,
 payload (pretty-printed), leaf hash, and whether it was erased. The stored
-line is checked against the log's tree before it is shown.
+line is checked before it is shown: an inclusion proof ties it to the
+log's latest checkpoint, whose signature is verified with the log's key
+(from sealog.json; 'sealog verify --key' checks the whole log against a
+key from elsewhere). A line that fails is an error, never shown as genuine.
 
 Flags:
     --proof   add the entry's inclusion proof against the latest checkpoint,
