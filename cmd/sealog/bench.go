@@ -20,6 +20,8 @@ var benchCmd = &command{
 	name:    "bench",
 	summary: "measure append and verify throughput on this machine",
 	usage: `Usage: sealog bench [--dir D] [--n N] [--concurrency C] [--verify-n M] [--keep] [--json]
+       sealog bench --url URL --token TOKEN [--n N] [--concurrency C] [--batch B]
+                    [--idempotency] [--json]
 
 Measures, on this machine and disk, durable append throughput (C goroutines
 each appending one ~300-byte event at a time, each acknowledged only after
@@ -31,7 +33,16 @@ current directory, so that the disk measured is the one you run on; the
 system's temporary directory if that is not writable), and removed after
 unless --keep.
 
+With --url, it loads a running 'sealog serve' instead: C connections each
+posting B events per request to POST /v1/entries (the server answers
+receipts with inclusion proofs), until N events are acknowledged; it prints
+events/s, requests/s and latency p50/p99.
+
 Flags:
+    --url URL          the server to load (e.g. http://127.0.0.1:8080)
+    --token TOKEN      a token with the append role (default $SEALOG_TOKEN)
+    --batch B          events per request, with --url (default 1)
+    --idempotency      send an Idempotency-Key with each request, with --url
     --dir D            where to make the temporary log
     --n N              events to append one at a time (default 20000)
     --concurrency C    appending goroutines (default 64)
@@ -69,6 +80,10 @@ func runBench(e *env, args []string) error {
 	verifyN := fl.Int("verify-n", 200000, "")
 	keep := fl.Bool("keep", false, "")
 	asJSON := fl.Bool("json", false, "")
+	url := fl.String("url", "", "")
+	token := fl.String("token", "", "")
+	batch := fl.Int("batch", 1, "")
+	idem := fl.Bool("idempotency", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -76,8 +91,14 @@ func runBench(e *env, args []string) error {
 	if err := wantArgs(c, pos, 0, 0, ""); err != nil {
 		return err
 	}
-	if *n < 1 || *conc < 1 || *verifyN < 0 {
-		return usageError("bench: --n and --concurrency must be at least 1")
+	if *n < 1 || *conc < 1 || *verifyN < 0 || *batch < 1 {
+		return usageError("bench: --n, --concurrency and --batch must be at least 1")
+	}
+	if *url != "" {
+		if *token == "" {
+			*token = e.getenv("SEALOG_TOKEN")
+		}
+		return benchURL(e, *url, *token, *n, *conc, *batch, *idem, *asJSON)
 	}
 	*verifyN = max(*verifyN, *n)
 	parent := *dir

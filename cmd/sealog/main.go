@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes, documented in docs/CLI.md.
@@ -49,7 +50,7 @@ func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, showCmd, queryCmd, tailCmd,
 		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd,
-		importCmd, benchCmd, demoCmd, versionCmd,
+		importCmd, serveCmd, tokenCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
 
@@ -66,11 +67,23 @@ type env struct {
 	stderrTTY bool
 }
 
+// signalGrace is how long a command may take to stop after an interrupt
+// (serve drains its appends within it).
+const signalGrace = 30 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first Ctrl-C asks the command to stop cleanly; a second one
-	// kills the process as usual.
-	go func() { <-ctx.Done(); stop() }()
+	// The first Ctrl-C or SIGTERM asks the command to stop cleanly; a
+	// second one kills the process as usual, and so does the end of a
+	// grace period (a read blocked on a FIFO given as an input, say, does
+	// not see the context).
+	go func() {
+		<-ctx.Done()
+		stop()
+		time.Sleep(signalGrace)
+		fmt.Fprintf(os.Stderr, "sealog: error: still running %s after the interrupt; exiting\n", signalGrace)
+		os.Exit(exitIO)
+	}()
 	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTTY: isTerminal(os.Stderr)}
 	code := run(e, os.Args[1:])
 	stop()

@@ -1,0 +1,98 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/format"
+)
+
+// Checkpoint fetches the server's latest checkpoint (GET /checkpoint),
+// checks its signature with the pinned key and its consistency with the
+// trusted checkpoint, and trusts it. A latest checkpoint smaller than the
+// trusted one is a *ConsistencyError with Rollback set. (Against
+// several servers that read from lagging replicas, expect that error from
+// a replica behind the others.)
+func (c *Client) Checkpoint(ctx context.Context) (checkpoint.Checkpoint, []byte, error) {
+	b, _, err := c.do(ctx, request{method: "GET", path: "/checkpoint"})
+	if err != nil {
+		return checkpoint.Checkpoint{}, nil, err
+	}
+	ck, err := c.openCheckpoint(b)
+	if err != nil {
+		return checkpoint.Checkpoint{}, nil, err
+	}
+	if err := c.advance(ctx, b, ck, nil, true); err != nil {
+		return checkpoint.Checkpoint{}, nil, err
+	}
+	return ck, b, nil
+}
+
+// entryJSON is GET /v1/entries/{seq}'s body, as far as the client reads
+// it: the stored line and the inclusion proof, not the decoded members.
+type entryJSON struct {
+	Entry struct {
+		Line string `json:"line"`
+	} `json:"entry"`
+	Inclusion *struct {
+		Seq        uint64           `json:"seq"`
+		Size       uint64           `json:"size"`
+		LeafHash   tlog.Hash        `json:"leaf_hash"`
+		Proof      tlog.RecordProof `json:"proof"`
+		Checkpoint string           `json:"checkpoint"`
+	} `json:"inclusion"`
+}
+
+// Entry fetches entry seq with its inclusion proof in the server's latest
+// checkpoint and checks both: the checkpoint's signature and consistency
+// with the trusted one, the stored line's leaf hash, and the proof. The
+// entry is decoded from the checked line, never from the server's
+// decoded members.
+func (c *Client) Entry(ctx context.Context, seq uint64) (sealog.Entry, error) {
+	b, _, err := c.do(ctx, request{method: "GET", path: "/v1/entries/" + strconv.FormatUint(seq, 10), query: map[string][]string{"proof": {"true"}}})
+	if err != nil {
+		return sealog.Entry{}, err
+	}
+	var r entryJSON
+	if err := json.Unmarshal(b, &r); err != nil || r.Inclusion == nil {
+		return sealog.Entry{}, fmt.Errorf("client: entry %d: malformed answer", seq)
+	}
+	ck, err := c.openCheckpoint([]byte(r.Inclusion.Checkpoint))
+	if err != nil {
+		return sealog.Entry{}, err
+	}
+	l, err := format.ParseLine([]byte(r.Entry.Line))
+	if err != nil {
+		return sealog.Entry{}, fmt.Errorf("client: entry %d: its line: %w", seq, err)
+	}
+	h := l.Header()
+	leaf := h.LeafHash()
+	switch {
+	case l.Seq != seq:
+		return sealog.Entry{}, fmt.Errorf("client: asked for entry %d, got entry %d", seq, l.Seq)
+	case ck.Size != r.Inclusion.Size || seq >= ck.Size:
+		return sealog.Entry{}, fmt.Errorf("client: entry %d: the proof's size %d is not its checkpoint's (%d)", seq, r.Inclusion.Size, ck.Size)
+	}
+	if err := tlog.CheckRecord(r.Inclusion.Proof, int64(ck.Size), ck.Root, int64(seq), leaf); err != nil {
+		return sealog.Entry{}, fmt.Errorf("client: entry %d: its line is not in the signed tree: %v", seq, err)
+	}
+	if err := c.advance(ctx, []byte(r.Inclusion.Checkpoint), ck, nil, false); err != nil {
+		return sealog.Entry{}, err
+	}
+	e := sealog.Entry{Seq: seq, Time: time.Unix(0, l.Time).UTC(), Erased: l.Erased, LeafHash: leaf, BodyHash: h.BodyHash, Prev: l.Prev, Line: []byte(r.Entry.Line)}
+	if !l.Erased {
+		ev, err := format.ParseEvent(l.Event)
+		if err != nil {
+			return sealog.Entry{}, fmt.Errorf("client: entry %d: %w", seq, err)
+		}
+		e.Kind, e.Actor, e.Resource, e.Payload = ev.Kind, ev.Actor, ev.Resource, ev.Payload
+	}
+	return e, nil
+}
