@@ -1,0 +1,53 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// DumpLines calls fn with the line of every row of the entries table, in
+// seq order, whatever the head row says: the untrusted bytes that a
+// verifier reads (a deleted, inserted or renumbered row is for it to
+// find; ReadLines would refuse the log instead). It reads
+// Options.PageSize rows per query and calls fn with no connection held.
+// The line is valid only during fn.
+func (s *Store) DumpLines(ctx context.Context, fn func(line []byte) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	after := int64(math.MinInt64)
+	first := true
+	var lines [][]byte
+	for {
+		lines = lines[:0]
+		rs, err := s.pool.Query(ctx, s.q.dumpLines, after, first, s.pageSize)
+		if err != nil {
+			return fmt.Errorf("postgres: reading the stored lines: %w", err)
+		}
+		for rs.Next() {
+			var line []byte
+			if err := rs.Scan(&after, &line); err != nil {
+				rs.Close()
+				return fmt.Errorf("postgres: reading the stored lines: %w", err)
+			}
+			lines = append(lines, line)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("postgres: reading the stored lines: %w", err)
+		}
+		for _, line := range lines {
+			if err := s.check(ctx); err != nil {
+				return err
+			}
+			if err := fn(line); err != nil {
+				return err
+			}
+		}
+		if len(lines) < s.pageSize {
+			return nil
+		}
+		first = false
+	}
+}

@@ -1,0 +1,82 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/store/sqlite"
+	"github.com/sealog/sealog/store/storetest"
+)
+
+// TestDumpLines: DumpLines hands over what the table holds, tampered or
+// not — a changed line as changed, no line for a deleted row, a row past
+// the head — where ReadLines refuses a log with a gap.
+func TestDumpLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	meta := storetest.Metadata()
+	path := filepath.Join(t.TempDir(), "log.db")
+	s := mustOpen(t, path, sqlite.Options{Origin: meta.Origin, Key: meta.Key, PageSize: 3})
+	defer s.Close()
+	b := storetest.NewBuilder("w")
+	batch := b.Batch(10)
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(batch.Lines, []byte("\n")), []byte("\n"))
+	if got := dump(t, ctx, s); !equal(got, lines) {
+		t.Fatalf("DumpLines of an intact log gave %d lines, want the %d appended", len(got), len(lines))
+	}
+
+	entries := "entries"
+	changed := bytes.Replace(lines[2], []byte(`"i":2`), []byte(`"i":7`), 1)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE ` + entries + ` SET line = ? WHERE seq = 2`, []any{changed}},
+		{`DELETE FROM ` + entries + ` WHERE seq = 4`, nil},
+		{`INSERT INTO ` + entries + ` (seq, time_ns, leaf, nodes, line) VALUES (10, 0, ?, x'', ?)`, []any{make([]byte, 32), lines[9]}},
+	} {
+		execFile(t, path, q.sql, q.args...)
+	}
+	want := [][]byte{lines[0], lines[1], changed, lines[3], lines[5], lines[6], lines[7], lines[8], lines[9], lines[9]}
+	if got := dump(t, ctx, s); !equal(got, want) {
+		t.Fatalf("DumpLines of the tampered log gave\n%s\nwant\n%s", bytes.Join(got, []byte("\n")), bytes.Join(want, []byte("\n")))
+	}
+	err := s.ReadLines(ctx, 0, 10, func(store.Line) error { return nil })
+	if !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("ReadLines over a deleted row: %v, want ErrCorrupt", err)
+	}
+	if p, err := format.ParseLine(dump(t, ctx, s)[4]); err != nil || p.Seq != 5 {
+		t.Fatalf("the dump's fifth line is entry %d, %v; want entry 5, after the gap", p.Seq, err)
+	}
+}
+
+// dump returns the lines DumpLines gives, copied.
+func dump(t *testing.T, ctx context.Context, s *sqlite.Store) [][]byte {
+	t.Helper()
+	var out [][]byte
+	if err := s.DumpLines(ctx, func(line []byte) error { out = append(out, bytes.Clone(line)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func equal(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}

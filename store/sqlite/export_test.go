@@ -1,0 +1,9 @@
+package sqlite
+
+// AddMigration makes this package stand for a later sealog whose schema
+// has one more migration, sql, until restore is called.
+func AddMigration(name, sql string) (restore func()) {
+	old := migrations
+	migrations = append(migrations[:len(old):len(old)], migration{version: len(old) + 1, name: name, sql: sql})
+	return func() { migrations = old }
+}

@@ -1,0 +1,170 @@
+package sqlite_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store/sqlite"
+)
+
+// writerStats is what a writer child reports on stdout when it is done.
+type writerStats struct {
+	Acked, Failed               int64
+	Batches, Entries, Conflicts int64
+	FirstError                  string
+}
+
+// writerChild opens the log over its own SQLite store, appends single
+// events from spec.Appenders goroutines for spec.For, records each
+// acknowledgement in spec.Acks (fsynced), and prints its stats.
+func writerChild(arg string) {
+	var spec childSpec
+	if err := json.Unmarshal([]byte(arg), &spec); err != nil {
+		panic(err)
+	}
+	fail := func(err error) { fmt.Fprintln(os.Stderr, "writer:", err); os.Exit(3) }
+	ctx := context.Background()
+	k, err := sealog.ParseKey(spec.Key)
+	if err != nil {
+		fail(err)
+	}
+	st, err := sqlite.Open(spec.Path, sqlite.Options{NoCreate: true, Key: k.VerifierKey()})
+	if err != nil {
+		fail(err)
+	}
+	l, err := sealog.New(ctx, st, sealog.Options{Key: k})
+	if err != nil {
+		fail(err)
+	}
+	aw, err := newAckWriter(spec.Acks)
+	if err != nil {
+		fail(err)
+	}
+	var (
+		mu    sync.Mutex
+		stats writerStats
+		wg    sync.WaitGroup
+	)
+	deadline := time.Now().Add(spec.For)
+	pid := os.Getpid()
+	for g := range spec.Appenders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				r, err := l.Append(ctx, sealog.Event{Kind: "multi.write", Actor: fmt.Sprintf("p%d/g%d", pid, g), Payload: map[string]any{"i": i}})
+				mu.Lock()
+				if err != nil {
+					stats.Failed++
+					if stats.FirstError == "" {
+						stats.FirstError = err.Error()
+					}
+				} else {
+					stats.Acked++
+				}
+				mu.Unlock()
+				if err == nil {
+					aw.acks <- ack{r.Seq, r.LeafHash}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := aw.close(); err != nil {
+		fail(err)
+	}
+	ls := l.Stats()
+	stats.Batches, stats.Entries, stats.Conflicts = ls.Batches, ls.Entries, ls.Conflicts
+	if err := l.Close(); err != nil {
+		fail(err)
+	}
+	json.NewEncoder(os.Stdout).Encode(stats)
+}
+
+// TestMultiProcess: three processes, each one Log over its own Store with
+// 16 concurrent single-event appenders, append to one file at once, so
+// that batches race and lose across processes. Then the log has no gap
+// and no fork, and every entry any of them acknowledged is in it with the
+// leaf hash of its receipt.
+func TestMultiProcess(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	dur := 3 * time.Second
+	if testing.Short() {
+		dur = time.Second
+	}
+	skey, vkey := testkit.Keys("sqlite multiproc", "multi.example/log")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "log.db")
+	st, err := sqlite.Open(path, sqlite.Options{Origin: "multi.example/log", Key: vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	const children = 3
+	var (
+		wg    sync.WaitGroup
+		outs  [children]strings.Builder
+		errs  [children]strings.Builder
+		rcs   [children]error
+		acks  []ack
+		total writerStats
+	)
+	for i := range children {
+		spec, _ := json.Marshal(childSpec{Path: path, Acks: filepath.Join(dir, fmt.Sprint("acks", i)), Key: skey, Appenders: 16, For: dur})
+		cmd := testkit.Child(ctx, t, "writer", string(spec))
+		cmd.Stdout, cmd.Stderr = &outs[i], &errs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); rcs[i] = cmd.Wait() }()
+	}
+	wg.Wait()
+	for i := range children {
+		if rcs[i] != nil {
+			t.Fatalf("writer %d: %v\n%s", i, rcs[i], errs[i].String())
+		}
+		var s writerStats
+		if err := json.Unmarshal([]byte(outs[i].String()), &s); err != nil {
+			t.Fatalf("writer %d printed %q: %v", i, outs[i].String(), err)
+		}
+		t.Logf("writer %d: %d acknowledged, %d failed, %d batches, %d conflicts (%.2f per batch)", i, s.Acked, s.Failed, s.Batches, s.Conflicts, float64(s.Conflicts)/float64(max(s.Batches, 1)))
+		if s.Failed > 0 {
+			t.Errorf("writer %d: %d appends failed; the first: %s", i, s.Failed, s.FirstError)
+		}
+		a := readAcks(t, filepath.Join(dir, fmt.Sprint("acks", i)))
+		if int64(len(a)) != s.Acked || s.Acked == 0 {
+			t.Fatalf("writer %d acknowledged %d appends and recorded %d", i, s.Acked, len(a))
+		}
+		acks = append(acks, a...)
+		total.Acked += s.Acked
+		total.Batches += s.Batches
+		total.Conflicts += s.Conflicts
+	}
+	if total.Conflicts == 0 {
+		t.Error("no batch lost a race: the conflict path across processes was not exercised")
+	}
+	st, err = sqlite.Open(path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	leaves := checkLog(t, ctx, st, vkey)
+	checkAcks(t, leaves, acks)
+	if int64(len(leaves)) != total.Acked {
+		t.Errorf("the log has %d entries, the writers acknowledged %d (and none failed)", len(leaves), total.Acked)
+	}
+	t.Logf("%d entries from %d processes in %s: %.0f entries/s; %d batches, %d conflicts (%.2f per batch)",
+		len(leaves), children, dur, float64(len(leaves))/dur.Seconds(), total.Batches, total.Conflicts, float64(total.Conflicts)/float64(total.Batches))
+}
