@@ -44,7 +44,8 @@ type Options struct {
 	// store.ErrSchema: migrate only when no older sealog still uses it.
 	Migrate bool
 	// MaxConns caps the connection pool; 0 means pgxpool's default (the
-	// larger of 4 and the number of CPUs).
+	// larger of 4 and the number of CPUs). It is at least 2: a Store that
+	// lost a race holds one connection for its turn (turn.go).
 	MaxConns int32
 	// PageSize is how many entries ReadLines fetches per query; 0 means
 	// DefaultPageSize.
@@ -100,7 +101,7 @@ func poolConfig(connString string, opts *Options) (*pgxpool.Config, string, erro
 		return nil, "", err
 	}
 	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+		cfg.MaxConns = max(opts.MaxConns, 2)
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "sealog"

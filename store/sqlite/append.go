@@ -78,6 +78,7 @@ func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *rows) (stor
 	if err := t.tx.Commit(); err != nil {
 		return store.Head{}, fmt.Errorf("sqlite: committing the batch at %d: %w", b.First, err)
 	}
+	s.ckpt.commits.Add(1)
 	h := b.Head()
 	h.Checkpoint = bytes.Clone(h.Checkpoint)
 	return h, nil

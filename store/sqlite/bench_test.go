@@ -173,7 +173,7 @@ func BenchmarkRatio(b *testing.B) {
 
 // appendN appends n events to l from c goroutines, one at a time each,
 // and returns the entries/s.
-func appendN(b *testing.B, l *sealog.Log, n, c int) float64 {
+func appendN(b testing.TB, l *sealog.Log, n, c int) float64 {
 	ctx := context.Background()
 	var next atomic.Int64
 	var wg sync.WaitGroup

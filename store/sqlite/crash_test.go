@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store/sqlite"
 )
@@ -63,7 +64,7 @@ func crashChild(arg string) {
 				ev := sealog.Event{Kind: "crash.test", Actor: fmt.Sprintf("g%d", g), Resource: fmt.Sprintf("doc/%d", i%50), Payload: map[string]any{"i": i, "pad": strings.Repeat("x", i%200)}}
 				var rs []sealog.Receipt
 				switch {
-				case g == 0 && i%25 == 24:
+				case g%4 == 0 && i%20 == 3:
 					h, err := l.Head(ctx)
 					if err != nil {
 						fail(err)
@@ -117,7 +118,7 @@ func TestCrash(t *testing.T) {
 	st.Close()
 	spec, _ := json.Marshal(childSpec{Path: path, Acks: acksPath, Key: skey, Appenders: 32})
 	rng := rand.New(rand.NewPCG(3, 4))
-	var last int
+	var last, erased int
 	for round := range rounds {
 		cmd := testkit.Child(ctx, t, "crash", string(spec))
 		var stderr strings.Builder
@@ -150,9 +151,21 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("round %d: the log shrank from %d to %d entries", round, last, len(leaves))
 		}
 		last = len(leaves)
+		erased = 0
+		if err := st.DumpLines(ctx, func(line []byte) error {
+			if p, err := format.ParseLine(line); err == nil && p.Erased {
+				erased++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("round %d: %d entries, %d acknowledged", round, len(leaves), len(acks))
+		t.Logf("round %d: %d entries (%d erased), %d acknowledged", round, len(leaves), erased, len(acks))
+	}
+	if erased == 0 {
+		t.Error("the writers erased nothing: the erasure path was not exercised")
 	}
 }

@@ -31,8 +31,10 @@ type Store struct {
 	r        *sql.DB // readers
 	meta     store.Metadata
 	pageSize int
+	busy     time.Duration
 	closed   atomic.Bool
 	poisoned atomic.Pointer[error] // the I/O error after which Append refuses, if any
+	ckpt     *checkpointer         // nil when read-only
 
 	turnTimeout time.Duration
 	appendMu    sync.Mutex // serialises Appends; guards turn
@@ -77,10 +79,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
 	}
+	s.busy = busy
 	mode := "ro"
 	if !opts.ReadOnly {
 		mode = "rw"
-		if s.w, err = sql.Open("sqlite", dsn(abs, "rwc", busy, "&_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_pragma=temp_store(MEMORY)")); err != nil {
+		if s.w, err = sql.Open("sqlite", dsn(abs, "rwc", busy, writerParams)); err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
 		s.w.SetMaxOpenConns(1)
@@ -100,6 +103,12 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// writerParams are the writer connection's settings: every transaction
+// BEGIN IMMEDIATE, WAL mode, synchronous=FULL (each commit fsyncs the
+// WAL), statement journals in memory, no checkpoints by the writer
+// (checkpoint.go), and a reused WAL truncated to walLimit.
+var writerParams = fmt.Sprintf("&_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)", walLimit)
 
 // dsn returns the modernc.org/sqlite data source name of the file at path.
 func dsn(path, mode string, busy time.Duration, extra string) string {
@@ -165,6 +174,12 @@ func (s *Store) open(ctx context.Context, opts *Options, creating bool) error {
 		if err := s.prepare(ctx); err != nil {
 			return s.wrapOpen(err)
 		}
+		cdb, err := sql.Open("sqlite", dsn(s.path, "rw", s.busy, ""))
+		if err != nil {
+			return s.wrapOpen(err)
+		}
+		cdb.SetMaxOpenConns(1)
+		s.ckpt = startCheckpointer(cdb, s.path)
 	}
 	return nil
 }
@@ -243,6 +258,11 @@ func (s *Store) closeDBs() error {
 	var err error
 	if s.w != nil {
 		err = s.w.Close()
+	}
+	if s.ckpt != nil {
+		if cerr := s.ckpt.close(); err == nil {
+			err = cerr
+		}
 	}
 	if rerr := s.r.Close(); err == nil && rerr != nil {
 		err = rerr
