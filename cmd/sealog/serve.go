@@ -21,7 +21,7 @@ var serveCmd = &command{
 	usage: `Usage: sealog serve [--data DIR] [--listen ADDR] [--store LOG] [--key FILE]
                     [--origin NAME] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
                     [--public-reads] [--public-metrics] [--max-body N]
-                    [--max-events N] [--rate R] [--burst B] [-v]
+                    [--max-events N] [--rate R] [--burst B] [--config FILE] [-v]
 
 Serves the log over HTTP (docs/API.md): POST /v1/entries appends events
 and answers signed receipts with inclusion proofs; the read endpoints serve
@@ -55,6 +55,9 @@ Flags:
     --max-events N     the most events in one request (default 10000)
     --rate R           requests per second per token (default 0: no limit)
     --burst B          a token's burst above the rate (default R)
+    --config FILE      take flags from a JSON file: {"listen": "0.0.0.0:8443",
+                       "store": "postgres://…", "public-reads": true, …}, members
+                       named as the flags; flags given on the command line win
     -v                 log every failed request and the library's reports
 `,
 }
@@ -89,12 +92,18 @@ func runServe(e *env, args []string) error {
 	fl.Float64Var(&f.rate, "rate", 0, "")
 	fl.IntVar(&f.burst, "burst", 0, "")
 	fl.BoolVar(&f.verbose, "v", false, "")
+	config := fl.String("config", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs(c, pos, 0, 0, ""); err != nil {
 		return err
+	}
+	if *config != "" {
+		if err := applyConfig(c.name, fl, *config); err != nil {
+			return err
+		}
 	}
 	maxBody, err := parseSize(f.maxBody)
 	if err != nil {
