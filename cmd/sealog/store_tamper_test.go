@@ -317,3 +317,81 @@ func checkVerdict(t *testing.T, what, out string, code int, first int64) {
 		t.Fatalf("%s: first invalid %v, want %d\n%s", what, derefSeq(rep.FirstInvalid), first, out)
 	}
 }
+
+// TestQueryDatabaseIndexes: `sealog query` over a database uses its
+// indexes and checks what they name against the lines; an index row
+// changed in SQL to name another entry is an error, and --scan gives the
+// complete answer even when a changed column hides an entry from the
+// index.
+func TestQueryDatabaseIndexes(t *testing.T) {
+	bin := sealogBinary(t)
+	for _, kind := range databaseLogs {
+		t.Run(kind.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			dir := t.TempDir()
+			key := filepath.Join(dir, "k.key")
+			url, open := kind.make(t)
+			run := func(args ...string) (string, int) {
+				out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				return string(out), code
+			}
+			for _, args := range [][]string{{"keygen", "-o", key, "--name", "query.example/log"}, {"init", url, "--key", key}} {
+				if out, code := run(args...); code != 0 {
+					t.Fatal(out)
+				}
+			}
+			args := []string{"append", url, "--key", key}
+			for n := range 12 {
+				args = append(args, fmt.Sprintf(`{"kind":"k%d","actor":"a%d"}`, n, n%2))
+			}
+			if out, code := run(args...); code != 0 {
+				t.Fatal(out)
+			}
+			seqsOf := func(out string) []string {
+				var seqs []string
+				for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+					var e struct {
+						Seq uint64 `json:"seq"`
+					}
+					if json.Unmarshal([]byte(l), &e) == nil && strings.HasPrefix(l, "{") {
+						seqs = append(seqs, fmt.Sprint(e.Seq))
+					}
+				}
+				return seqs
+			}
+			query := func(want int, wantSeqs string, args ...string) string {
+				t.Helper()
+				out, code := run(append([]string{"query", url, "--json"}, args...)...)
+				if got := strings.Join(seqsOf(out), ","); code != want || code == 0 && got != wantSeqs {
+					t.Fatalf("query %v: exit %d, seqs %q; want exit %d, seqs %q\n%s", args, code, got, want, wantSeqs, out)
+				}
+				return out
+			}
+			query(0, "5", "--kind", "k5")
+			query(0, "1,3,5,7,9,11", "--actor", "a1")
+			query(0, "3,5", "--actor", "a1", "--kind", "k[35]")
+
+			db := open()
+			db.exec(t, `UPDATE entries SET kind = 'k5' WHERE seq = 7`)
+			db.close()
+			if out := query(1, "", "--kind", "k5"); !strings.Contains(out, "index") {
+				t.Fatalf("the error does not say the index disagrees with the line:\n%s", out)
+			}
+			query(0, "5", "--kind", "k5", "--scan")
+
+			db = open()
+			db.exec(t, `UPDATE entries SET kind = 'k7' WHERE seq = 7`)
+			db.exec(t, `UPDATE entries SET kind = 'hidden' WHERE seq = 5`)
+			db.close()
+			query(0, "", "--kind", "k5")            // the index cannot show it...
+			query(0, "5", "--kind", "k5", "--scan") // ...the lines do
+		})
+	}
+}
