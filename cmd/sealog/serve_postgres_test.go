@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -164,4 +165,67 @@ func lastBrace(s string) int {
 		}
 	}
 	return -1
+}
+
+// TestServeIdempotencyAcrossServers: over PostgreSQL the Idempotency-Keys
+// live in the log's schema, so a retry sent to another server gets the
+// first request's receipts, and the log holds the events once; the same
+// key with another body is refused by any server.
+func TestServeIdempotencyAcrossServers(t *testing.T) {
+	url, _ := testkit.PostgresURL(t, "sealog_test_idem")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	a := startServe(t, ctx, filepath.Join(dir, "a"), "--store", url)
+	b := startServe(t, ctx, filepath.Join(dir, "b"), "--store", url,
+		"--key", filepath.Join(dir, "a", "signer.key"), "--tokens", filepath.Join(dir, "a", "tokens.json"))
+	post := func(s *served, key, body string) (int, []uint64) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "POST", s.url+"/v1/entries", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+a.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Receipts []struct {
+				Seq uint64 `json:"seq"`
+			} `json:"receipts"`
+		}
+		json.NewDecoder(resp.Body).Decode(&out)
+		var seqs []uint64
+		for _, r := range out.Receipts {
+			seqs = append(seqs, r.Seq)
+		}
+		return resp.StatusCode, seqs
+	}
+	if code, _ := post(a, "warm-up", `{"kind":"first"}`); code != 200 {
+		t.Fatalf("first append: %d", code)
+	}
+	body := `[{"kind":"pay","actor":"alice"},{"kind":"pay","actor":"bob"}]`
+	code, first := post(a, "order-42", body)
+	if code != 200 || len(first) != 2 {
+		t.Fatalf("keyed append on server a: %d, %v", code, first)
+	}
+	for i, s := range []*served{b, a, b} {
+		code, again := post(s, "order-42", body)
+		if code != 200 || fmt.Sprint(again) != fmt.Sprint(first) {
+			t.Fatalf("retry %d: %d, receipts for %v; want 200 and the first request's %v", i, code, again, first)
+		}
+	}
+	if code, _ := post(b, "order-42", `{"kind":"other"}`); code != 422 {
+		t.Fatalf("the key with another body on server b: %d, want 422", code)
+	}
+	a.stop(t, syscall.SIGTERM)
+	b.stop(t, syscall.SIGTERM)
+	out, err := runBinary(t, ctx, "verify", url, "--key", a.vkey, "--json")
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `"entries": 3,`) {
+		t.Fatalf("the log should hold 3 entries (the retries appended nothing):\n%s", out)
+	}
 }
