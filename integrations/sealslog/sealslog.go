@@ -181,6 +181,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var err error
 	if h.c.opts.Async {
 		err = h.c.enqueue(item{ev: ev, rec: r.Clone()})
+	} else if h.c.isClosed() {
+		err = ErrClosed
 	} else {
 		err = h.c.append(context.WithoutCancel(ctx), ev)
 	}
@@ -255,15 +257,15 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 }
 
+func (c *core) isClosed() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.closed
+}
+
 // append appends one event, retrying while the log is overloaded for at
 // most Options.Block.
 func (c *core) append(ctx context.Context, ev sealog.Event) error {
-	c.mu.RLock()
-	closed := c.closed
-	c.mu.RUnlock()
-	if closed {
-		return ErrClosed
-	}
 	var deadline time.Time
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)

@@ -65,3 +65,16 @@ func Context(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// Failing is an Appender whose appends all fail with Err.
+type Failing struct{ Err error }
+
+// Append fails.
+func (f Failing) Append(context.Context, sealog.Event) (sealog.Receipt, error) {
+	return sealog.Receipt{}, f.Err
+}
+
+// AppendBatch fails.
+func (f Failing) AppendBatch(context.Context, []sealog.Event) ([]sealog.Receipt, error) {
+	return nil, f.Err
+}
