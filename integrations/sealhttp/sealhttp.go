@@ -50,11 +50,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -408,45 +406,8 @@ func (m *Middleware) headers(r *http.Request) map[string][]string {
 	return h
 }
 
-// clientIP returns the peer's address, or, when the peer is a trusted
-// proxy, the rightmost X-Forwarded-For address that is not one.
 func (m *Middleware) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !m.trusted(peer) {
-		return host
-	}
-	ip := peer
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				// What a trusted proxy added is garbage: stop at the last
-				// address known good.
-				return ip.String()
-			}
-			ip = a.Unmap()
-			if !m.trusted(ip) {
-				return ip.String()
-			}
-		}
-	}
-	return ip.String()
-}
-
-func (m *Middleware) trusted(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range m.opts.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return recorder.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), m.opts.TrustedProxies)
 }
 
 func newID() string {

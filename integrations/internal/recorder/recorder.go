@@ -55,10 +55,10 @@ type Recorder struct {
 	sealed atomic.Int64
 	failed atomic.Int64
 
-	mu        sync.RWMutex // guards closed against sends on queue
-	closed    bool
-	queue     chan sealog.Event
-	done      chan struct{}
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	queue  chan sealog.Event
+	done   chan struct{}
 }
 
 // New returns a Recorder and starts the goroutine that drains its
