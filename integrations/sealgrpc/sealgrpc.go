@@ -359,7 +359,7 @@ func (in *Interceptors) event(ctx context.Context, c call, o *outcome) sealog.Ev
 			p["start_seq"] = *o.startSeq
 		}
 	}
-	ev := sealog.Event{Kind: in.opts.Kind, Resource: c.method, Payload: p}
+	ev := sealog.Event{Kind: in.opts.Kind, Resource: c.method, Payload: recorder.Encode(p)}
 	if in.opts.User != nil {
 		ev.Actor = in.opts.User(ctx)
 	}

@@ -367,7 +367,7 @@ func (m *Middleware) event(r *http.Request, rq request, pattern string, o *outco
 			p["start_seq"] = *o.startSeq
 		}
 	}
-	ev := sealog.Event{Kind: m.opts.Kind, Resource: r.Method + " " + r.URL.Path, Payload: p}
+	ev := sealog.Event{Kind: m.opts.Kind, Resource: r.Method + " " + r.URL.Path, Payload: recorder.Encode(p)}
 	if pattern != "" {
 		ev.Resource = pattern
 	}

@@ -67,8 +67,9 @@ type Options struct {
 	// destination.
 	Next slog.Handler
 
-	// Async makes Handle queue the record and return at once; a
-	// background goroutine appends queued records in batches. Close
+	// Async makes Handle queue the record and return at once; two
+	// background goroutines append queued records in batches (so their
+	// order in the log may differ a little from the order logged). Close
 	// drains the queue. Without it Handle returns once the entry is
 	// durable.
 	Async bool
@@ -156,7 +157,12 @@ func New(a sealog.Appender, opts *Options) *Handler {
 	if c.opts.Async {
 		c.queue = make(chan item, c.opts.QueueSize)
 		c.done = make(chan struct{})
-		go c.drain()
+		// Two drainers keep two batches in flight: the log signs and
+		// writes one while the other is being made durable.
+		var wg sync.WaitGroup
+		wg.Go(c.drain)
+		wg.Go(c.drain)
+		go func() { wg.Wait(); close(c.done) }()
 	}
 	return &Handler{c: c, next: c.opts.Next}
 }
@@ -317,8 +323,8 @@ func (c *core) enqueue(it item) error {
 const maxBatch = 512
 
 // drain appends queued records in batches until the queue is closed.
+// Batches are not necessarily committed in the order queued.
 func (c *core) drain() {
-	defer close(c.done)
 	batch := make([]item, 0, maxBatch)
 	evs := make([]sealog.Event, 0, maxBatch)
 	for it := range c.queue {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/slogtest"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/integrations/internal/itest"
 	"github.com/sealog/sealog/integrations/sealslog"
+	"github.com/sealog/sealog/internal/testkit"
 )
 
 // TestSlogtest runs the standard library's handler conformance tests,
@@ -258,6 +260,7 @@ func TestAsync(t *testing.T) {
 
 // blocking is an Appender whose appends wait until released.
 type blocking struct {
+	entered atomic.Int32 // appends waiting
 	release chan struct{}
 	n       int
 	mu      sync.Mutex
@@ -272,6 +275,7 @@ func (b *blocking) Append(ctx context.Context, ev sealog.Event) (sealog.Receipt,
 }
 
 func (b *blocking) AppendBatch(ctx context.Context, evs []sealog.Event) ([]sealog.Receipt, error) {
+	b.entered.Add(1)
 	<-b.release
 	b.mu.Lock()
 	b.n += len(evs)
@@ -289,23 +293,23 @@ func TestAsyncQueueFull(t *testing.T) {
 		dropped = append(dropped, r.Message)
 	}})
 	lg := slog.New(h)
-	// One record is taken by the drain goroutine (blocked), two fill the
-	// queue; from then on records fail at once.
-	lg.Info("r0")
-	for h.Stats().Queued != 0 {
-		time.Sleep(time.Millisecond)
+	// Two records are taken by the two drain goroutines (blocked), two
+	// fill the queue; from then on records fail at once.
+	for i, r := range []string{"r0", "r1"} {
+		lg.Info(r)
+		testkit.Eventually(t, time.Minute, "a drainer blocked on "+r, func() bool { return b.entered.Load() == int32(i+1) })
 	}
 	for i := range 5 {
-		lg.Info("r" + string(rune('1'+i)))
+		lg.Info("r" + string(rune('2'+i)))
 	}
-	if s := h.Stats(); s.Failed != 3 || len(dropped) != 3 || dropped[0] != "r3" {
+	if s := h.Stats(); s.Failed != 3 || len(dropped) != 3 || dropped[0] != "r4" {
 		t.Errorf("stats %+v, dropped %v", s, dropped)
 	}
 	close(b.release)
 	if err := h.Close(itest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	if s := h.Stats(); s.Sealed != 3 || b.n != 3 {
+	if s := h.Stats(); s.Sealed != 4 || b.n != 4 {
 		t.Errorf("stats %+v, appended %d", s, b.n)
 	}
 }

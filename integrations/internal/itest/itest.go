@@ -23,9 +23,11 @@ func Open(t testing.TB) (*sealog.Log, string) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "log")
-	l, err := sealog.Open(dir, sealog.Options{
-		Key: key, Clock: testkit.Clock(time.Millisecond), Rand: testkit.Rand(t.Name()), Logger: testkit.Logger(t),
-	})
+	opts := sealog.Options{Key: key, Clock: testkit.Clock(time.Millisecond), Rand: testkit.Rand(t.Name())}
+	if _, bench := t.(*testing.B); !bench {
+		opts.Logger = testkit.Logger(t)
+	}
+	l, err := sealog.Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

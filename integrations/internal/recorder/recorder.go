@@ -6,7 +6,9 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -61,8 +63,9 @@ type Recorder struct {
 	done   chan struct{}
 }
 
-// New returns a Recorder and starts the goroutine that drains its
-// queue; Close stops it.
+// New returns a Recorder and starts the goroutines that drain its
+// queue; Close stops them. Queued events are appended in batches, not
+// necessarily in the order queued.
 func New(cfg Config) *Recorder {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -71,7 +74,13 @@ func New(cfg Config) *Recorder {
 		cfg.QueueSize = 4096
 	}
 	r := &Recorder{cfg: cfg, queue: make(chan sealog.Event, cfg.QueueSize), done: make(chan struct{})}
-	go r.drain()
+	// Two drainers keep two batches in flight: the log signs and writes
+	// one while the other is being made durable.
+	var wg sync.WaitGroup
+	for range drainers {
+		wg.Go(r.drain)
+	}
+	go func() { wg.Wait(); close(r.done) }()
 	return r
 }
 
@@ -147,11 +156,13 @@ func (r *Recorder) enqueue(ev sealog.Event) error {
 	}
 }
 
-const maxBatch = 512
+const (
+	maxBatch = 512
+	drainers = 2
+)
 
 // drain appends queued events in batches until the queue is closed.
 func (r *Recorder) drain() {
-	defer close(r.done)
 	evs := make([]sealog.Event, 0, maxBatch)
 	for ev := range r.queue {
 		evs = append(evs[:0], ev)
@@ -184,6 +195,19 @@ func (r *Recorder) drain() {
 			}
 		}
 	}
+}
+
+// Encode encodes a payload once, on the caller's goroutine, the way the
+// log does (no HTML escaping), so that the queue's drainers do not.
+func Encode(p map[string]any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		// A map of strings, numbers and string slices always encodes.
+		panic(err)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 // Fail counts, logs and reports an event that was not recorded.
