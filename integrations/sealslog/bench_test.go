@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/integrations/internal/itest"
 	"github.com/sealog/sealog/integrations/sealslog"
 )
@@ -27,6 +28,10 @@ func BenchmarkHandler(b *testing.B) {
 				}
 				defer f.Close()
 				run(b, loggers, slog.New(slog.NewJSONHandler(f, nil)), nil)
+			})
+			b.Run("encode-only", func(b *testing.B) {
+				// The handler's own cost: a no-op Appender instead of a log.
+				run(b, loggers, slog.New(sealslog.New(noop{}, nil)), nil)
 			})
 			b.Run("sealed", func(b *testing.B) {
 				l, _ := itest.Open(b)
@@ -69,6 +74,17 @@ func run(b *testing.B, loggers int, lg *slog.Logger, h *sealslog.Handler) {
 			b.Fatalf("stats %+v", s)
 		}
 	}
+}
+
+// noop is an Appender that records nothing.
+type noop struct{}
+
+func (noop) Append(context.Context, sealog.Event) (sealog.Receipt, error) {
+	return sealog.Receipt{}, nil
+}
+
+func (noop) AppendBatch(_ context.Context, evs []sealog.Event) ([]sealog.Receipt, error) {
+	return make([]sealog.Receipt, len(evs)), nil
 }
 
 func itoa(n int) string {

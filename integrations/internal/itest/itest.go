@@ -6,6 +6,7 @@ package itest
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -80,3 +81,6 @@ func (f Failing) Append(context.Context, sealog.Event) (sealog.Receipt, error) {
 func (f Failing) AppendBatch(context.Context, []sealog.Event) ([]sealog.Receipt, error) {
 	return nil, f.Err
 }
+
+// DiscardLogger is a logger that drops everything.
+func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
