@@ -13,7 +13,9 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/integrity"
 	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store"
 	"github.com/sealog/sealog/store/file"
+	"github.com/sealog/sealog/store/memstore"
 )
 
 // small segments: the file store's recovery replays only the active
@@ -249,4 +251,39 @@ func TestBadStateFile(t *testing.T) {
 		t.Fatalf("garbage state file: %v", err)
 	}
 
+}
+
+// TestAnyStore: the check runs over any store through New, here an
+// in-memory one shared by two runs, and catches a rollback.
+func TestAnyStore(t *testing.T) {
+	f := newFixture(t)
+	db := memstore.NewDB(store.Metadata{Format: "sealog/v1", Origin: f.key.Origin(), Key: f.key.VerifierKey()})
+	opts := integrity.Options{StateFile: f.state}
+	var rep integrity.Report
+	newLog := func(st store.Store) (*sealog.Log, error) {
+		return sealog.New(context.Background(), st, sealog.Options{Key: f.key, Rand: testkit.Rand("mem"), Check: func(ctx context.Context, l *sealog.Log) (err error) {
+			rep, err = integrity.Check(ctx, l, opts)
+			return err
+		}})
+	}
+	for run := range 2 {
+		l, err := newLog(db.Open())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if _, err := l.Append(context.Background(), sealog.Event{Kind: "k", Payload: map[string]any{"run": run, "i": i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Close()
+		if rep.Size != uint64(4*run) || rep.From != 0 {
+			t.Errorf("run %d: %+v", run, rep)
+		}
+	}
+	// A fresh database with the same key: the state file says 4 entries.
+	db2 := memstore.NewDB(store.Metadata{Format: "sealog/v1", Origin: f.key.Origin(), Key: f.key.VerifierKey()})
+	if _, err := newLog(db2.Open()); !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), "entries were removed") {
+		t.Fatalf("a rolled-back store: %v", err)
+	}
 }

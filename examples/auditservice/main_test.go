@@ -218,6 +218,11 @@ func TestLocal(t *testing.T) {
 		h, g := p.await(t, "http on "), p.await(t, "grpc on ")
 		n += traffic(t, ctx, h, g, fmt.Sprint(run))
 		p.stop(t)
+		if run == 0 {
+			if err := os.CopyFS(filepath.Join(dir, "after-run-0"), os.DirFS(logDir)); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	// The state file holds the checkpoint the second start verified: a
 	// trusted checkpoint for the verifier.
@@ -227,6 +232,54 @@ func TestLocal(t *testing.T) {
 	if got := kinds(t, ctx, logDir); !slices.Equal(got, want) {
 		t.Errorf("kinds %q", got)
 	}
+
+	// Someone changes who approved an invoice, in a copy: the verifier
+	// says TAMPERED (exit 1), and the service refuses to start on it.
+	bad := filepath.Join(dir, "tampered")
+	if err := os.CopyFS(bad, os.DirFS(logDir)); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(bad, "segments", "*.jsonl"))
+	b, err := os.ReadFile(segs[0])
+	if err != nil || !strings.Contains(string(b), "alice@example.com") {
+		t.Fatalf("segment %v: %v", segs, err)
+	}
+	os.WriteFile(segs[0], []byte(strings.Replace(string(b), "alice@example.com", "evil0@example.com", 1)), 0o644)
+	os.WriteFile(bad+".state", mustRead(t, logDir+".state"), 0o644)
+	out, err := exec.CommandContext(ctx, sealogBin, "verify", bad, "--key", key+".pub", "-q").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("sealog verify on the tampered copy: %v\n%s", err, out)
+	}
+	out, err = exec.CommandContext(ctx, service, "-log", bad, "-key", key, "-http", "127.0.0.1:0", "-grpc", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "damaged") {
+		t.Errorf("the service started on a tampered log: %v\n%s", err, out)
+	}
+	rolledBack(t, ctx, service, key, dir, logDir)
+}
+
+// TestLocal's log, rolled back: the service's start-up check refuses it.
+func rolledBack(t *testing.T, ctx context.Context, service, key, dir, logDir string) {
+	t.Helper()
+	// One more start verifies all entries and saves the head in the state
+	// file; then the log is replaced by the copy taken after the first run.
+	p := start(t, ctx, nil, service, "-log", logDir, "-key", key, "-http", "127.0.0.1:0", "-grpc", "127.0.0.1:0")
+	p.await(t, "grpc on ")
+	p.stop(t)
+	old := filepath.Join(dir, "after-run-0")
+	os.WriteFile(old+".state", mustRead(t, logDir+".state"), 0o644)
+	out, err := exec.CommandContext(ctx, service, "-log", old, "-key", key, "-http", "127.0.0.1:0", "-grpc", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "integrity check failed") || !strings.Contains(string(out), "entries were removed") {
+		t.Errorf("the service started on a rolled-back log: %v\n%s", err, out)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestRemote(t *testing.T) {
