@@ -50,6 +50,7 @@ const (
 	All
 )
 
+// String returns "tail" or "all".
 func (s Scope) String() string {
 	if s == All {
 		return "all"

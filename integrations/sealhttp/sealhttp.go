@@ -74,6 +74,7 @@ const (
 	Async
 )
 
+// String returns the mode's name, as the docs spell it.
 func (m Mode) String() string {
 	switch m {
 	case Auto:
