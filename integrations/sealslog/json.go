@@ -11,11 +11,22 @@ import (
 	"unicode/utf8"
 )
 
-// node is a payload value: a leaf (encoded JSON) or an *object.
-type node any
+// arena holds the encoded leaves of one payload in one buffer: a leaf is
+// a sub-slice of it (appending may move the buffer, but never changes the
+// bytes an earlier sub-slice sees).
+type arena struct{ b []byte }
 
-// leaf is an encoded JSON value.
-type leaf []byte
+func (a *arena) str(s string) []byte {
+	n := len(a.b)
+	a.b = appendString(a.b, s)
+	return a.b[n:len(a.b):len(a.b)]
+}
+
+func (a *arena) value(v slog.Value) []byte {
+	n := len(a.b)
+	a.b = appendValue(a.b, v)
+	return a.b[n:len(a.b):len(a.b)]
+}
 
 // object is a JSON object that keeps its members in insertion order; a
 // key set twice keeps its first place and its last value, and a group
@@ -24,38 +35,49 @@ type object struct {
 	kvs []kv
 }
 
+// kv is a member: an encoded leaf, or a nested object when obj is set.
 type kv struct {
-	k string
-	v node
+	k    string
+	leaf []byte
+	obj  *object
 }
 
 func reserved(k string) bool {
 	return k == slog.TimeKey || k == slog.LevelKey || k == slog.MessageKey || k == slog.SourceKey
 }
 
-func (o *object) get(k string) node {
-	for _, e := range o.kvs {
-		if e.k == k {
-			return e.v
-		}
-	}
-	return nil
-}
-
-func (o *object) set(k string, v node) {
+// group returns the nested object k, making it (in place of a leaf k)
+// if there is none.
+func (o *object) group(k string) *object {
 	for i := range o.kvs {
 		if o.kvs[i].k == k {
-			o.kvs[i].v = v
+			if o.kvs[i].obj == nil {
+				o.kvs[i] = kv{k: k, obj: &object{}}
+			}
+			return o.kvs[i].obj
+		}
+	}
+	g := &object{}
+	o.kvs = append(o.kvs, kv{k: k, obj: g})
+	return g
+}
+
+func (o *object) set(e kv) {
+	for i := range o.kvs {
+		if o.kvs[i].k == e.k {
+			o.kvs[i] = e
 			return
 		}
 	}
-	o.kvs = append(o.kvs, kv{k, v})
+	o.kvs = append(o.kvs, e)
 }
+
+func (o *object) setLeaf(k string, v []byte) { o.set(kv{k: k, leaf: v}) }
 
 // addAttr adds a resolved attribute the way slog's handlers do: an empty
 // attribute is ignored, a group without a key is inlined, an empty group
 // is ignored.
-func (o *object) addAttr(a slog.Attr) {
+func (o *object) addAttr(ar *arena, a slog.Attr) {
 	v := a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
@@ -67,19 +89,14 @@ func (o *object) addAttr(a slog.Attr) {
 		}
 		dst := o
 		if a.Key != "" {
-			g, ok := o.get(a.Key).(*object)
-			if !ok {
-				g = &object{}
-				o.set(a.Key, g)
-			}
-			dst = g
+			dst = o.group(a.Key)
 		}
 		for _, a := range as {
-			dst.addAttr(a)
+			dst.addAttr(ar, a)
 		}
 		return
 	}
-	o.set(a.Key, leaf(appendValue(nil, v)))
+	o.setLeaf(a.Key, ar.value(v))
 }
 
 // prune removes the groups that ended up empty, and reports whether o
@@ -87,7 +104,7 @@ func (o *object) addAttr(a slog.Attr) {
 func (o *object) prune() bool {
 	kept := o.kvs[:0]
 	for _, e := range o.kvs {
-		if g, ok := e.v.(*object); ok && g.prune() {
+		if e.obj != nil && e.obj.prune() {
 			continue
 		}
 		kept = append(kept, e)
@@ -104,11 +121,10 @@ func (o *object) json(dst []byte) []byte {
 		}
 		dst = appendString(dst, e.k)
 		dst = append(dst, ':')
-		switch v := e.v.(type) {
-		case *object:
-			dst = v.json(dst)
-		case leaf:
-			dst = append(dst, v...)
+		if e.obj != nil {
+			dst = e.obj.json(dst)
+		} else {
+			dst = append(dst, e.leaf...)
 		}
 	}
 	return append(dst, '}')

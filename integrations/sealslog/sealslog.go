@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -376,22 +377,27 @@ func (c *core) fail(err error, r slog.Record) {
 func (h *Handler) event(r slog.Record) sealog.Event {
 	o := &h.c.opts
 	ev := sealog.Event{}
-	root := &object{}
+	ar := &arena{b: make([]byte, 0, 256)}
+	root := &object{kvs: make([]kv, 0, 8)}
 	if !r.Time.IsZero() {
-		root.set("time", leaf(appendString(nil, r.Time.Format(time.RFC3339Nano))))
+		n := len(ar.b)
+		ar.b = append(ar.b, '"')
+		ar.b = r.Time.AppendFormat(ar.b, time.RFC3339Nano)
+		ar.b = append(ar.b, '"')
+		root.setLeaf("time", ar.b[n:len(ar.b):len(ar.b)])
 	}
-	root.set("level", leaf(appendString(nil, r.Level.String())))
-	root.set("msg", leaf(appendString(nil, r.Message)))
+	root.setLeaf("level", ar.str(r.Level.String()))
+	root.setLeaf("msg", ar.str(r.Message))
 	if o.AddSource && r.PC != 0 {
 		fs := runtime.CallersFrames([]uintptr{r.PC})
 		f, _ := fs.Next()
 		src := &object{}
-		src.set("function", leaf(appendString(nil, f.Function)))
-		src.set("file", leaf(appendString(nil, f.File)))
-		src.set("line", leaf(fmt.Appendf(nil, "%d", f.Line)))
-		root.set("source", src)
+		src.setLeaf("function", ar.str(f.Function))
+		src.setLeaf("file", ar.str(f.File))
+		src.setLeaf("line", strconv.AppendInt(nil, int64(f.Line), 10))
+		root.set(kv{k: "source", obj: src})
 	}
-	attrs := &object{}
+	attrs := &object{kvs: make([]kv, 0, 8)}
 	cur, depth := attrs, 0
 	take := func(a slog.Attr) bool {
 		// Kind, actor and resource come from top-level attributes only.
@@ -418,32 +424,27 @@ func (h *Handler) event(r slog.Record) sealog.Event {
 	}
 	for _, f := range h.prefix {
 		if f.group != "" {
-			g, ok := cur.get(f.group).(*object)
-			if !ok {
-				g = &object{}
-				cur.set(f.group, g)
-			}
-			cur, depth = g, depth+1
+			cur, depth = cur.group(f.group), depth+1
 			continue
 		}
 		for _, a := range f.attrs {
 			if !take(a) {
-				cur.addAttr(a)
+				cur.addAttr(ar, a)
 			}
 		}
 	}
 	r.Attrs(func(a slog.Attr) bool {
 		if !take(a) {
-			cur.addAttr(a)
+			cur.addAttr(ar, a)
 		}
 		return true
 	})
 	attrs.prune()
-	for _, kv := range attrs.kvs {
-		if reserved(kv.k) {
-			kv.k = "attr." + kv.k // the record's own time, level, msg, source stay
+	for _, e := range attrs.kvs {
+		if reserved(e.k) {
+			e.k = "attr." + e.k // the record's own time, level, msg, source stay
 		}
-		root.set(kv.k, kv.v)
+		root.set(e)
 	}
 	if ev.Kind == "" {
 		ev.Kind = r.Message
@@ -451,6 +452,6 @@ func (h *Handler) event(r slog.Record) sealog.Event {
 	if ev.Kind == "" {
 		ev.Kind = o.DefaultKind
 	}
-	ev.Payload = json.RawMessage(root.json(nil))
+	ev.Payload = json.RawMessage(root.json(make([]byte, 0, len(ar.b)+256)))
 	return ev
 }
