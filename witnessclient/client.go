@@ -85,10 +85,10 @@ type Client struct {
 	notify chan struct{}
 	m      *metrics
 
-	mu      sync.Mutex    // guards the fields below
-	head    sealog.Head   // the checkpoint of the last round
-	current []byte        // head's note with the cosignatures collected for it
-	latest  []byte        // the newest note with a quorum
+	mu      sync.Mutex  // guards the fields below
+	head    sealog.Head // the checkpoint of the last round
+	current []byte      // head's note with the cosignatures collected for it
+	latest  []byte      // the newest note with a quorum
 	verdict *policy.Verdict
 	changed chan struct{} // closed and replaced when latest changes
 }
