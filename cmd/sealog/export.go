@@ -7,12 +7,13 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/bundle"
+	"github.com/sealog/sealog/checkpoint"
 )
 
 var exportCmd = &command{
 	name:    "export",
 	summary: "write an evidence bundle of chosen entries",
-	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M] [--force]
+	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --witnessed] [--force]
 
 Writes an evidence bundle: only the entries in LIST (their exact stored
 lines), an inclusion proof for each, the signed checkpoint they are proven
@@ -27,6 +28,9 @@ Flags:
     --seq LIST   the entries to export (at most 100000)
     -o BUNDLE    the file to write (- for stdout)
     --size M     prove against the checkpoint at size M (the end of a batch)
+    --witnessed  prove against the newest checkpoint cosigned by the witness
+                 policy's quorum ('sealog serve --policy'); the bundle then
+                 carries the cosignatures (a checkpoint that has some always does)
                  instead of the latest
     --force      overwrite BUNDLE if it exists
 `,
@@ -42,6 +46,7 @@ func runExport(e *env, args []string) error {
 	fl.StringVar(out, "output", "", "")
 	size := fl.Uint64("size", 0, "")
 	force := fl.Bool("force", false, "")
+	witnessed := fl.Bool("witnessed", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -65,6 +70,14 @@ func runExport(e *env, args []string) error {
 		return err
 	}
 	defer l.Close()
+	if *witnessed {
+		w := witnessedNote(dir, l)
+		ck, err := checkpoint.ParseUnverified(w)
+		if w == nil || err != nil || *size != 0 {
+			return ioError("%s has no checkpoint cosigned by witnesses", dir).withHint("run 'sealog serve --policy FILE' over the log, or leave out --witnessed")
+		}
+		*size = ck.Size
+	}
 	n, err := logSize(e.ctx, l, dir)
 	if err != nil {
 		return err
@@ -88,6 +101,7 @@ func runExport(e *env, args []string) error {
 		}
 		return ioError("%s", trimSealog(err))
 	}
+	b.Checkpoint = string(withCosignatures(dir, l, sealog.Checkpoint{Note: []byte(b.Checkpoint)}))
 	data := b.Marshal()
 	if *out == "-" {
 		_, err := e.stdout.Write(data)
