@@ -84,7 +84,9 @@ func (c *Cosigner) VerifierKey() string {
 
 // CosignatureVerifierKey is the vkey of the cosignature/v1 key pub called
 // name: "<name>+<key ID hex>+base64(0x04 || pub)".
-func CosignatureVerifierKey(name string, pub ed25519.PublicKey) string { return cosignerVKey(name, pub) }
+func CosignatureVerifierKey(name string, pub ed25519.PublicKey) string {
+	return cosignerVKey(name, pub)
+}
 
 func cosignerVKey(name string, pub ed25519.PublicKey) string {
 	return fmt.Sprintf("%s+%08x+%s", name, CosignatureKeyHash(name, pub), base64.StdEncoding.EncodeToString(append([]byte{CosignatureAlg}, pub...)))
