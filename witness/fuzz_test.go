@@ -3,6 +3,8 @@ package witness
 import (
 	"bytes"
 	"crypto/ed25519"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -17,6 +19,9 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add(l.request(0))
 	f.Add(l.request(3))
 	f.Add([]byte("old 0\n\n"))
+	if b, err := os.ReadFile(filepath.Join(vectorDir, "add-checkpoint.request")); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte("old 18446744073709551616\n\nx\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseRequest(b)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -136,9 +135,6 @@ func withWitnesses(rep any, wc *witnessCheck) any {
 	m["witnesses"] = wc
 	return m
 }
-
-// errNotWitnessed ends a verification whose policy's quorum is missing.
-var errNotWitnessed = errors.New("not witnessed")
 
 // applyPolicy is 'verify --policy': the log's key comes from the policy
 // when --key is not given; the log directory's witnessed checkpoint and
