@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/witness"
 )
 
@@ -246,4 +249,64 @@ func TestWitnessRefusesRollbackAcrossKill(t *testing.T) {
 	if code, body := postAdd(t, w.url, reqs[0]); code != 409 || body == "6\n" {
 		t.Fatalf("after the race and a kill: %d %q", code, body)
 	}
+}
+
+// TestWitnessKilledUnderLoad kills the witness with SIGKILL while a log
+// submits checkpoint after checkpoint: after each restart the witness's
+// state is at least the last checkpoint it answered 200 for (it persisted
+// before answering), and it goes on from there.
+func TestWitnessKilledUnderLoad(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	conf, key := witnessSetup(t, ctx, dir)
+	state := filepath.Join(dir, "state")
+	l, err := sealog.Open(filepath.Join(dir, "log"), sealog.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	h := sha256.Sum256([]byte("example.com/e2e"))
+	var acked uint64 // the size of the last 200
+	for round := range 4 {
+		w := startListening(t, ctx, "witness", "--config", conf, "--state", state, "--listen", "127.0.0.1:0")
+		if acked > 0 {
+			resp, err := http.Get(fmt.Sprintf("%s/%x/checkpoint", w.url, h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ck, err := checkpoint.ParseUnverified(b)
+			if resp.StatusCode != 200 || err != nil || ck.Size < acked {
+				t.Fatalf("round %d: after SIGKILL the witness has %d (%v), but it had answered 200 for %d", round, ck.Size, err, acked)
+			}
+			acked = ck.Size // a 200 lost with the kill is still cosigned
+		}
+		// Kill it from the side, at a moment that lands inside some
+		// request: the one in flight has an unknown outcome.
+		go func() {
+			time.Sleep(time.Duration(50+round*40) * time.Millisecond)
+			w.cmd.Process.Signal(syscall.SIGKILL)
+		}()
+		for {
+			appendEvents(t, l, 1, "load")
+			resp, err := http.Post(w.url+"/add-checkpoint", "text/plain", bytes.NewReader(addRequest(t, l, acked)))
+			if err != nil {
+				break // killed
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("round %d: %d %q", round, resp.StatusCode, b)
+			}
+			h, _ := l.Head(ctx)
+			acked = h.Size
+		}
+		<-w.done
+	}
+	if acked < 4 {
+		t.Fatalf("only %d checkpoints cosigned", acked)
+	}
+	t.Logf("4 SIGKILLs under load; the witness's state kept up with every 200, up to size %d", acked)
 }
