@@ -203,7 +203,8 @@ func (c *Client) Run(ctx context.Context) {
 
 // Round submits the log's current checkpoint to every witness due, at
 // once, and waits for their answers (each within Config.Timeout). Run
-// calls it; tests and one-shot tools may call it directly.
+// calls it; tests and one-shot tools may call it directly, but never
+// while Run runs (a witness's state belongs to one round at a time).
 func (c *Client) Round(ctx context.Context) {
 	h, err := c.cfg.Source.Head(ctx)
 	if err != nil {

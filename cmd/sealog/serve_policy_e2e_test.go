@@ -98,6 +98,16 @@ func TestServePolicyEndToEnd(t *testing.T) {
 		t.Fatalf("verify --policy: %v\n%s", err, out)
 	}
 	t.Logf("verify --policy:\n%s", out)
+	// The independent verifier takes the cosigned checkpoint as a trusted
+	// one: the cosignature lines are signature lines it ignores.
+	if py, err := exec.LookPath("python3"); err == nil {
+		out, err := exec.CommandContext(ctx, py, "../../tools/verify.py", logDir, "--key", filepath.Join(dir, "log.key.pub"), "--checkpoint", filepath.Join(logDir, "witnessed")).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "VALID") {
+			t.Fatalf("tools/verify.py with the witnessed checkpoint: %v\n%s", err, out)
+		}
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("python3 is not on PATH, and CI=true")
+	}
 	if out, err := runBinary(t, ctx, "verify", logDir, "--policy", strict); exitCode(err) != 1 || !strings.Contains(out, "NOT WITNESSED") {
 		t.Fatalf("verify with an unmet quorum: %v\n%s", err, out)
 	}
