@@ -57,10 +57,15 @@ func serveWitnesses(f *serveFlags, l *sealog.Log, reg prometheus.Registerer, lg 
 	return c, nil
 }
 
-// serveStoreDir is the log directory serve uses.
+// serveStoreDir is where the witnessed checkpoint goes by default: the
+// log directory, or the server's directory for a log in a database.
 func serveStoreDir(f *serveFlags) string {
-	if f.store != "" {
-		return f.store
+	spec := f.store
+	if spec == "" {
+		return filepath.Join(f.data, "log")
 	}
-	return filepath.Join(f.data, "log")
+	if _, ok, err := databaseLog(spec); ok || err != nil {
+		return f.data
+	}
+	return logPath(spec)
 }
