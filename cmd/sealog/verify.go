@@ -184,7 +184,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	var wc *witnessCheck
 	if f.policy != "" {
 		var err error
-		if wc, err = applyPolicy(f, dir, &opts, &from); err != nil {
+		if wc, err = applyPolicy(f, dir, origin, &opts, &from); err != nil {
 			return err
 		}
 	}

@@ -141,13 +141,12 @@ func withWitnesses(rep any, wc *witnessCheck) any {
 // the --checkpoint files are the candidates; the newest one the quorum
 // cosigned becomes a trusted checkpoint, which the verifier checks the
 // log against (so a log cut below it or forked from it is TAMPERED).
-func applyPolicy(f *verifyFlags, dir string, opts *verify.Options, from *[]string) (*witnessCheck, error) {
+func applyPolicy(f *verifyFlags, dir, origin string, opts *verify.Options, from *[]string) (*witnessCheck, error) {
 	p, err := readPolicy("--policy", f.policy)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Key == "" {
-		origin := logOrigin(dir, "")
 		if opts.Key = policyLogKey(p, origin); opts.Key == "" {
 			return nil, usageError("verify: --policy %s lists no log of origin %q", f.policy, origin).withHint("add a 'log VKEY' line to the policy, or give --key FILE.pub")
 		}
