@@ -86,6 +86,20 @@ func TestServePolicyEndToEnd(t *testing.T) {
 			t.Errorf("GET /checkpoint without cosignatures:\n%s", b)
 		}
 	}
+	// The witnesses' lag is a metric: both have cosigned the head.
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`sealog_witness_lag_entries{witness="W1"} 0`, `sealog_witness_lag_entries{witness="W2"} 0`, "sealog_witness_quorum_tree_size 5"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	}
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("SIGTERM: exit %d", code)
 	}

@@ -151,14 +151,17 @@ func applyPolicy(f *verifyFlags, dir, origin string, opts *verify.Options, from 
 			return nil, usageError("verify: --policy %s lists no log of origin %q", f.policy, origin).withHint("add a 'log VKEY' line to the policy, or give --key FILE.pub")
 		}
 	}
-	cands := append(append([][]byte(nil), opts.Checkpoints...), witnessedCandidates(dir)...)
+	cands := append([][]byte(nil), opts.Checkpoints...)
+	if _, isDB, _ := databaseLog(dir); !isDB {
+		cands = append(cands, witnessedCandidates(logPath(dir))...)
+	}
 	wc, err := checkWitnessed(f.policy, p, opts.Key, cands)
 	if err != nil {
 		return nil, err
 	}
 	if wc.Quorum && len(cands) > len(opts.Checkpoints) && string(wc.note) == string(cands[len(cands)-1]) {
 		opts.Checkpoints = append(opts.Checkpoints, wc.note)
-		*from = append(*from, filepath.Join(dir, layout.WitnessedFile))
+		*from = append(*from, filepath.Join(logPath(dir), layout.WitnessedFile))
 	}
 	return wc, nil
 }
