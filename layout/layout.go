@@ -43,6 +43,9 @@ const (
 	IndexFile      = "index"
 	LockFile       = "lock"
 	TornDir        = "torn"
+	// WitnessedFile is the newest checkpoint cosigned by a witness
+	// policy's quorum, kept by 'sealog serve --policy' (docs/WITNESS.md).
+	WitnessedFile = "witnessed"
 )
 
 // FormatName is the value of Metadata.Format for this version.

@@ -80,6 +80,7 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request, tok TokenI
 		s.fail(w, r, aerr)
 		return
 	}
+	b = s.witnessed(r.Context(), b)
 	rs, err := s.receipts(r.Context(), b)
 	if err != nil {
 		s.fail(w, r, internalError("the events were committed (entries %d to %d), but reading their receipts failed: %v", b.first, b.first+b.n-1, err))

@@ -75,6 +75,18 @@ type Config struct {
 	// idempotency record is kept. 0 means 2 minutes.
 	CommitTimeout time.Duration
 
+	// Witnesses, when set, is told of every committed append, and the
+	// cosignatures it collects ride along with GET /checkpoint and the
+	// receipts (see WitnessWait). nil: no witnesses.
+	Witnesses Witnesses
+	// WitnessWait is how long an append waits for the witnesses' quorum
+	// to cosign a checkpoint covering it; its receipts are then proved
+	// in that cosigned checkpoint. 0 (the default) does not wait: the
+	// receipts carry the batch's checkpoint, signed by the log (with any
+	// cosignatures already collected on it). Past the wait the receipts
+	// are answered without cosignatures; the append is never failed.
+	WitnessWait time.Duration
+
 	// Registerer receives the server's Prometheus metrics; nil makes a
 	// new registry, served at /metrics. (With a shared registry, serve it
 	// yourself: /metrics serves Gatherer.)

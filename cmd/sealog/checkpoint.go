@@ -9,7 +9,7 @@ import (
 var checkpointCmd = &command{
 	name:    "checkpoint",
 	summary: "print the latest signed checkpoint (to save elsewhere)",
-	usage: `Usage: sealog checkpoint DIR [--size N] [--json]
+	usage: `Usage: sealog checkpoint DIR [--size N | --witnessed] [--json]
 
 Prints the log's latest signed checkpoint, a C2SP signed note, byte for
 byte. Save it somewhere the log's operator cannot change (a ticket, an
@@ -21,8 +21,14 @@ and later 'sealog verify audit-log --key FILE.pub --checkpoint
 audit-log.2026-11-21.ckpt' proves that no entry it covers was changed or
 removed since, the tail included.
 
+When 'sealog serve --policy' keeps witnesses' cosignatures for the
+checkpoint printed (the log directory's "witnessed" file), they are
+printed with it, as more signature lines.
+
 Flags:
     --size N   the checkpoint at size N instead (the end of a batch)
+    --witnessed  the newest checkpoint cosigned by the policy's quorum
+               instead (it may be older than the latest)
     --json     print {"origin","size","root","note"}
 `,
 }
@@ -34,6 +40,7 @@ func runCheckpoint(e *env, args []string) error {
 	fl := newFlags(c)
 	size := fl.Uint64("size", 0, "")
 	asJSON := fl.Bool("json", false, "")
+	witnessed := fl.Bool("witnessed", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -47,6 +54,14 @@ func runCheckpoint(e *env, args []string) error {
 	}
 	defer l.Close()
 	var ck sealog.Checkpoint
+	if *witnessed {
+		w := witnessedNote(pos[0], l)
+		if w == nil || *size != 0 {
+			return ioError("%s has no checkpoint cosigned by witnesses", pos[0]).withHint("run 'sealog serve --policy FILE' over the log")
+		}
+		_, err = e.stdout.Write(w)
+		return err
+	}
 	if *size == 0 {
 		ck, err = l.Checkpoint(e.ctx)
 		if errors.Is(err, sealog.ErrEmpty) {
@@ -61,6 +76,7 @@ func runCheckpoint(e *env, args []string) error {
 	if err != nil {
 		return openError(pos[0], err)
 	}
+	ck.Note = withCosignatures(pos[0], l, ck)
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{"origin": ck.Origin, "size": ck.Size, "root": ck.Root, "note": string(ck.Note)})
 	}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/bundle"
+	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/client"
 )
 
 var exportCmd = &command{
 	name:    "export",
 	summary: "write an evidence bundle of chosen entries",
-	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M] [--force]
+	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --witnessed] [--force]
        sealog export --url URL --key FILE.pub [--token T] --seq LIST -o BUNDLE [--size M] [--force]
 
 Writes an evidence bundle: only the entries in LIST (their exact stored
@@ -35,6 +36,10 @@ Flags:
     -o BUNDLE    the file to write (- for stdout)
     --size M     prove against the checkpoint at size M (the end of a batch)
                  instead of the latest
+    --witnessed  DIR only: prove against the newest checkpoint cosigned by the
+                 witness policy's quorum ('sealog serve --policy'); the bundle
+                 then carries the cosignatures (a checkpoint that has some
+                 always does)
     --force      overwrite BUNDLE if it exists
     --url URL    the server to read from, instead of DIR
     --key K      with --url: the log's verifier key (a .pub file or the key text)
@@ -56,6 +61,7 @@ func runExport(e *env, args []string) error {
 	srvURL := fl.String("url", "", "")
 	vkeyArg := fl.String("key", "", "")
 	token := fl.String("token", "", "")
+	witnessed := fl.Bool("witnessed", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -82,6 +88,7 @@ func runExport(e *env, args []string) error {
 	var (
 		src bundle.Source
 		dir string
+		lg  *sealog.Log // the log, for a directory
 	)
 	if *srvURL != "" {
 		cl, err := exportClient(e, *srvURL, *vkeyArg, *token)
@@ -97,6 +104,14 @@ func runExport(e *env, args []string) error {
 			return err
 		}
 		defer l.Close()
+		if *witnessed {
+			w := witnessedNote(dir, l)
+			ck, err := checkpoint.ParseUnverified(w)
+			if w == nil || err != nil || *size != 0 {
+				return ioError("%s has no checkpoint cosigned by witnesses", dir).withHint("run 'sealog serve --policy FILE' over the log, or leave out --witnessed")
+			}
+			*size = ck.Size
+		}
 		n, err := logSize(e.ctx, l, dir)
 		if err != nil {
 			return err
@@ -108,7 +123,10 @@ func runExport(e *env, args []string) error {
 				}
 			}
 		}
-		src = l
+		src, lg = l, l
+	}
+	if *witnessed && lg == nil {
+		return usageError("export: --witnessed reads the log directory's witnessed checkpoint; it does not go with --url")
 	}
 	b, err := bundle.Build(e.ctx, src, seqs, bundle.Options{Size: *size})
 	if err != nil {
@@ -121,6 +139,9 @@ func runExport(e *env, args []string) error {
 			return usageError("export: %s", trimSealog(err))
 		}
 		return ioError("%s", trimSealog(err))
+	}
+	if lg != nil {
+		b.Checkpoint = string(withCosignatures(dir, lg, sealog.Checkpoint{Note: []byte(b.Checkpoint)}))
 	}
 	data := b.Marshal()
 	if *out == "-" {

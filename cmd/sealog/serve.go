@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/server"
 )
@@ -22,6 +24,7 @@ var serveCmd = &command{
                     [--origin NAME] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
                     [--public-reads] [--public-metrics] [--max-body N]
                     [--max-events N] [--rate R] [--burst B] [--config FILE] [-v]
+                    [--policy FILE [--witness-wait DUR] [--witness-state FILE]]
 
 Serves the log over HTTP (docs/API.md): POST /v1/entries appends events
 and answers signed receipts with inclusion proofs; the read endpoints serve
@@ -59,6 +62,15 @@ Flags:
                        "store": "postgres://…", "public-reads": true, …}, members
                        named as the flags; flags given on the command line win
     -v                 log every failed request and the library's reports
+    --policy FILE      a witness policy (c2sp.org/tlog-policy): after each
+                       batch, submit the checkpoint to its witnesses and
+                       keep their cosignatures (docs/WITNESS.md)
+    --witness-wait DUR how long an append waits for the policy's quorum,
+                       its receipts then proved in the cosigned checkpoint
+                       (default 0: receipts do not wait)
+    --witness-state FILE where the newest quorum-cosigned checkpoint is kept
+                       (default: the file "witnessed" in the log directory,
+                       or in DIR for a log in a database)
 `,
 }
 
@@ -69,6 +81,8 @@ type serveFlags struct {
 	data, listen, store, key, origin, tokens, tlsCert, tlsKey string
 	publicReads, publicMetrics, verbose                       bool
 	maxBody, maxEvents                                        string
+	policy, witnessState                                      string
+	witnessWait                                               time.Duration
 	rate                                                      float64
 	burst                                                     int
 }
@@ -92,6 +106,9 @@ func runServe(e *env, args []string) error {
 	fl.Float64Var(&f.rate, "rate", 0, "")
 	fl.IntVar(&f.burst, "burst", 0, "")
 	fl.BoolVar(&f.verbose, "v", false, "")
+	fl.StringVar(&f.policy, "policy", "", "")
+	fl.StringVar(&f.witnessState, "witness-state", "", "")
+	fl.DurationVar(&f.witnessWait, "witness-wait", 0, "")
 	config := fl.String("config", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
@@ -136,7 +153,20 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	var wits server.Witnesses
+	if f.policy != "" {
+		wc, err := serveWitnesses(&f, l, reg, lg)
+		if err != nil {
+			return err
+		}
+		wctx, stopWitnesses := context.WithCancel(context.Background())
+		defer stopWitnesses()
+		go wc.Run(wctx)
+		wits = wc
+	}
 	srv, err := server.New(e.ctx, server.Config{
+		Witnesses: wits, WitnessWait: f.witnessWait, Registerer: reg,
 		Log: l, Tokens: tokens, PublicReads: f.publicReads, PublicMetrics: f.publicMetrics,
 		IdempotencyFile: filepath.Join(f.data, "idempotency.jsonl"),
 		MaxBodyBytes:    maxBody, MaxEvents: maxEvents, RateLimit: f.rate, RateBurst: f.burst, Logger: lg,

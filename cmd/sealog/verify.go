@@ -17,7 +17,7 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
-	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--all-signatures] [--json | -q]
+	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--policy FILE] [--all-signatures] [--json | -q]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format spanforge FILE [--secret S]... [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format immutable-logging LOGFILE [--anchor FILE] [--json | -q]
@@ -42,6 +42,10 @@ Flags:
                         (a bare HEX key takes its key_id from stream.meta.json's
                         initial_key_id, else from the first record). Repeatable for spine.
     --checkpoint FILE   a trusted checkpoint from outside the log (repeatable)
+    --policy FILE       a witness policy (c2sp.org/tlog-policy): require a checkpoint
+                        cosigned by its quorum (the log directory's "witnessed" file
+                        or a --checkpoint), and check the log against it; the log's
+                        key comes from the policy when --key is not given
     --all-signatures    verify every batch signature, not only the ones needed
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
     --keys FILE         spine: a keys.json, {"keys":[{"key_id","public_key"}]}
@@ -67,6 +71,7 @@ func init() { verifyCmd.run = runVerify }
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
 	keysFile, trust, anchor, format    string
+	policy                             string
 	asJSON, quiet, allSigs, noProgress bool
 }
 
@@ -81,6 +86,7 @@ func runVerify(e *env, args []string) error {
 	fl.StringVar(&f.trust, "trust", "", "")
 	fl.StringVar(&f.anchor, "anchor", "", "")
 	fl.StringVar(&f.format, "format", "", "")
+	fl.StringVar(&f.policy, "policy", "", "")
 	fl.BoolVar(&f.asJSON, "json", false, "")
 	fl.BoolVar(&f.quiet, "q", false, "")
 	fl.BoolVar(&f.quiet, "quiet", false, "")
@@ -175,6 +181,13 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 			from = append(from, p)
 		}
 	}
+	var wc *witnessCheck
+	if f.policy != "" {
+		var err error
+		if wc, err = applyPolicy(f, dir, origin, &opts, &from); err != nil {
+			return err
+		}
+	}
 	var prog *progress
 	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {
 		prog = newProgress(e.stderr, "verifying")
@@ -204,7 +217,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		if detected != "" {
 			fmt.Fprintf(e.stderr, "sealog: format: %s\n", detected)
 		}
-		if err := writeJSON(e.stdout, rep); err != nil {
+		if err := writeJSON(e.stdout, withWitnesses(rep, wc)); err != nil {
 			return err
 		}
 	default:
@@ -212,6 +225,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		if err := rep.WriteText(bw, verify.TextOptions{Name: name}); err != nil {
 			return err
 		}
+		wc.write(bw, rep.Valid)
 		fmt.Fprintf(bw, "\nformat:         %s\n", orDefault(detected, "sealog (--format)"))
 		if rep.KeyFromLog {
 			fmt.Fprintf(bw, "\nTo prove who signed the log: sealog verify %s --key FILE.pub\n", dir)
@@ -225,6 +239,9 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	}
 	if !rep.Valid {
 		return errFailedQuiet
+	}
+	if wc != nil && !wc.Quorum {
+		return failError("verify: --policy %s: %s", f.policy, wc.Problem)
 	}
 	return nil
 }

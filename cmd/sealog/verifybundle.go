@@ -12,7 +12,7 @@ import (
 var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check an evidence bundle offline",
-	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--json | -q]
+	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--policy FILE] [--json | -q]
 
 Checks an evidence bundle made by 'sealog export', offline and without the
 rest of the log: the checkpoint's signature, each entry's exact line and
@@ -25,6 +25,9 @@ that the bundle agrees with itself, not who signed it.
 
 Flags:
     --key K    the log's verifier key
+    --policy FILE  a witness policy (c2sp.org/tlog-policy): require that the
+               bundle's checkpoint is cosigned by its quorum; the log's key
+               comes from the policy when --key is not given
     --json     print the result as JSON
     -q         print nothing; the exit code says it all
 
@@ -40,6 +43,7 @@ func runVerifyBundle(e *env, args []string) error {
 	keyArg := fl.String("key", "", "")
 	asJSON := fl.Bool("json", false, "")
 	quiet := fl.Bool("q", false, "")
+	policyFile := fl.String("policy", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -55,6 +59,12 @@ func runVerifyBundle(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var pol *bundlePolicy
+	if *policyFile != "" {
+		if pol, vkey, err = bundleWithPolicy(*policyFile, data, vkey); err != nil {
+			return err
+		}
+	}
 	res, err := bundle.Verify(data, vkey)
 	if err != nil {
 		if errors.Is(err, bundle.ErrNotBundle) {
@@ -68,18 +78,22 @@ func runVerifyBundle(e *env, args []string) error {
 	switch {
 	case *quiet:
 	case *asJSON:
-		if err := writeJSON(e.stdout, res); err != nil {
+		if err := writeJSON(e.stdout, withWitnesses(res, pol.check())); err != nil {
 			return err
 		}
 	default:
 		bw := bufio.NewWriter(e.stdout)
 		writeBundleText(bw, res, pos[0], "evidence bundle")
+		pol.check().write(bw, res.Valid)
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 	}
 	if !res.Valid {
 		return errFailedQuiet
+	}
+	if wc := pol.check(); wc != nil && !wc.Quorum {
+		return failError("verify-bundle: --policy %s: %s", *policyFile, wc.Problem)
 	}
 	return nil
 }
