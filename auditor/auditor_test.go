@@ -85,7 +85,9 @@ var kinds = []struct {
 		logfixture.ReplaceDir,
 		logfixture.EditDirLine},
 	{"sqlite",
-		func(t *testing.T, n int) string { return "sqlite://" + filepath.Join(t.TempDir(), fmt.Sprintf("log%d.db", n)) },
+		func(t *testing.T, n int) string {
+			return "sqlite://" + filepath.Join(t.TempDir(), fmt.Sprintf("log%d.db", n))
+		},
 		func(t testing.TB, dst, src string) {
 			logfixture.ReplaceSQLite(t, strings.TrimPrefix(dst, "sqlite://"), strings.TrimPrefix(src, "sqlite://"))
 		},

@@ -8,9 +8,9 @@ package logfixture
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
