@@ -22,8 +22,8 @@ var auditCmd = &command{
 	summary: "watch logs: verify new entries and consistency on a schedule, metrics, webhook",
 	usage: `Usage: sealog audit LOG... --key FILE.pub [--key FILE.pub]... --state FILE|DIR
                     [--once | --every DURATION] [--listen ADDR] [--token-file FILE]
-                    [--webhook URL --webhook-secret FILE [--webhook-on-success]]
-                    [--json] [-v]
+                    [--webhook URL --webhook-secret FILE [--webhook-on-success]
+                     [--webhook-attempts N]] [--json] [-v]
 
 Watches one or more logs for someone who does not trust their operator
 (docs/AUDIT.md). LOG is a log directory, a database (postgres://...,
@@ -52,6 +52,8 @@ Flags:
     --webhook-secret F  the HMAC-SHA256 key of the Sealog-Signature header,
                         from a file readable by its owner only (mode 0600)
     --webhook-on-success  post valid audits too
+    --webhook-attempts N  tries of one delivery (default 6), 1 s apart, then
+                        2 s, 4 s... (up to 1 min): network errors, 408, 429, 5xx
     --json              print each result as a JSON line
     -v                  log each audit and each webhook retry on stderr
 
@@ -69,6 +71,7 @@ type auditFlags struct {
 	state, listen, tokenFile, hook, hookKey string
 	once, hookOK, asJSON, verbose           bool
 	every                                   time.Duration
+	attempts                                int
 }
 
 func runAudit(e *env, args []string) error {
@@ -86,6 +89,7 @@ func runAudit(e *env, args []string) error {
 	fl.BoolVar(&f.asJSON, "json", false, "")
 	fl.BoolVar(&f.verbose, "v", false, "")
 	fl.DurationVar(&f.every, "every", 0, "")
+	fl.IntVar(&f.attempts, "webhook-attempts", 6, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -147,6 +151,8 @@ func auditConfig(e *env, c *command, f *auditFlags, pos []string) (auditor.Confi
 			withHint("the receiver checks the payload's HMAC signature with the shared secret")
 	case f.hookOK && f.hook == "":
 		return cfg, usageError("audit: --webhook-on-success needs --webhook")
+	case f.attempts < 1:
+		return cfg, usageError("audit: --webhook-attempts %d: want at least 1", f.attempts)
 	}
 	token := e.getenv("SEALOG_TOKEN")
 	if f.tokenFile != "" {
@@ -169,7 +175,7 @@ func auditConfig(e *env, c *command, f *auditFlags, pos []string) (auditor.Confi
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Webhook = &auditor.Webhook{URL: f.hook, Secret: secret, OnSuccess: f.hookOK}
+		cfg.Webhook = &auditor.Webhook{URL: f.hook, Secret: secret, OnSuccess: f.hookOK, MaxAttempts: f.attempts}
 	}
 	cfg.Logger = newLogger(e, f.verbose)
 	return cfg, nil
