@@ -53,16 +53,23 @@ type Phase struct {
 // creating it, and appends each phase's batches, closing it after each.
 func Build(t testing.TB, name string, phases ...Phase) {
 	t.Helper()
+	if err := Make(name, phases...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Make is Build, returning the error.
+func Make(name string, phases ...Phase) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	skey, vkey := Keys()
 	key, err := sealog.ParseKey(skey)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	loc, err := storeopen.Parse(name)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, ph := range phases {
 		opts := sealog.Options{Key: key, Clock: testkit.Clock(time.Millisecond), Rand: testkit.Rand(ph.Seed)}
@@ -72,22 +79,24 @@ func Build(t testing.TB, name string, phases ...Phase) {
 		} else {
 			st, oerr := storeopen.Open(ctx, name, storeopen.Options{Origin: Origin, Key: vkey})
 			if oerr != nil {
-				t.Fatal(oerr)
+				return oerr
 			}
 			l, err = sealog.New(ctx, st, opts)
 		}
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		for _, b := range ph.Batches {
 			if _, err := l.AppendBatch(ctx, b); err != nil {
-				t.Fatal(err)
+				l.Close()
+				return err
 			}
 		}
 		if err := l.Close(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 // EditDirLine replaces old by new in the line of entry seq of the log in
@@ -197,3 +206,7 @@ func EditSQLiteLine(t testing.TB, name string, seq uint64, old, new string) {
 		t.Fatalf("entry %d's line does not contain %q", seq, old)
 	}
 }
+
+// OtherKeys returns a second key pair for the same origin: another key
+// than the log's.
+func OtherKeys() (skey, vkey string) { return testkit.Keys("logfixture other", Origin) }
