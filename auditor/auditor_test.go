@@ -42,7 +42,7 @@ func newReceiver(t *testing.T, secret []byte) *receiver {
 		defer r.mu.Unlock()
 		if !auditor.CheckSignature(r.secret, body, req.Header.Get(auditor.SignatureHeader)) {
 			r.bad++
-			http.Error(w, "bad signature", 401)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
 		var p auditor.Payload

@@ -1,7 +1,6 @@
 package auditor_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -39,7 +38,7 @@ func BenchmarkAudit(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				if r := a.RunOnce(b.Context())[0]; !r.Valid || r.Entries != n {
-					b.Fatal(fmt.Sprintf("%+v", r))
+					b.Fatalf("%+v", r)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "entries/s")

@@ -165,7 +165,9 @@ func TestAuditServer(t *testing.T) {
 			other := filepath.Join(t.TempDir(), "rebuilt")
 			logfixture.Build(t, other, c.rebuild...)
 			logfixture.ReplaceDir(t, logDir, other)
-			s = startServe(t, ctx, data, "--store", logDir, "--key", keyFile, "--listen", addr)
+			if s2 := startServe(t, ctx, data, "--store", logDir, "--key", keyFile, "--listen", addr); s2.url != s.url {
+				t.Fatalf("the restarted server is at %s, not %s", s2.url, s.url)
+			}
 			code, rs, errs := auditOnce(t, ctx, args...)
 			if code != 1 || rs[0].Verdict != c.verdict || rs[0].VerifiedSize != 25 {
 				t.Fatalf("audit of the %s server: exit %d, %+v, %s", c.name, code, rs, errs)
