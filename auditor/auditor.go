@@ -229,7 +229,8 @@ func (a *Auditor) trusted(l *Log) (*LogState, error) {
 }
 
 // RunOnce audits every log once, in order, and returns the results. Each
-// result also goes to the metrics and the webhook.
+// result also goes to the metrics and the webhook. When ctx ends it stops,
+// and the audit it interrupted is neither returned nor reported.
 func (a *Auditor) RunOnce(ctx context.Context) []Result {
 	out := make([]Result, 0, len(a.logs))
 	for _, l := range a.logs {
@@ -237,6 +238,9 @@ func (a *Auditor) RunOnce(ctx context.Context) []Result {
 			break
 		}
 		r := a.audit(ctx, l)
+		if ctx.Err() != nil {
+			break // stopped, not failed: nothing to report
+		}
 		a.log.Info("audit", "log", r.Log, "verdict", r.Verdict, "size", r.Size, "entries", r.Entries, "reason", r.Reason)
 		if a.m != nil {
 			a.m.observe(&r)

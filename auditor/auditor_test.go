@@ -251,3 +251,54 @@ func deref(p *uint64) any {
 	}
 	return *p
 }
+
+// TestFirstAudits covers first audits: an empty log is valid and trusts
+// nothing yet, then its first entries; a log checked with another key is
+// wrong-key; a missing log is unreadable; each failure flips the metric.
+func TestFirstAudits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	_, vkey := logfixture.Keys()
+	_, other := logfixture.OtherKeys()
+	empty := filepath.Join(t.TempDir(), "empty")
+	logfixture.Build(t, empty, logfixture.Phase{Seed: "none"})
+	full := filepath.Join(t.TempDir(), "full")
+	logfixture.Build(t, full, one)
+	missing := filepath.Join(t.TempDir(), "missing")
+	reg := prometheus.NewRegistry()
+	a, err := auditor.New(auditor.Config{
+		Logs:       []auditor.Log{{Name: empty, Key: vkey}, {Name: full, Key: other}, {Name: missing, Key: vkey}},
+		State:      filepath.Join(t.TempDir(), "state") + "/",
+		Registerer: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	rs := a.RunOnce(ctx)
+	for i, want := range []string{auditor.VerdictValid, auditor.VerdictWrongKey, auditor.VerdictUnreadable} {
+		if rs[i].Verdict != want {
+			t.Errorf("%s: verdict %q (%s), want %q", rs[i].Log, rs[i].Verdict, rs[i].Reason, want)
+		}
+		ok := 0.0
+		if want == auditor.VerdictValid {
+			ok = 1
+		}
+		if got := metric(t, reg, "sealog_audit_last_result", rs[i].Log); got != ok {
+			t.Errorf("%s: sealog_audit_last_result %v", rs[i].Log, got)
+		}
+	}
+	if rs[0].Size != 0 || rs[0].New != nil {
+		t.Fatalf("the empty log: %+v", rs[0])
+	}
+	logfixture.Build(t, empty, one)
+	if r := a.RunOnce(ctx)[0]; !r.Valid || r.Size != 10 || r.Old != nil {
+		t.Fatalf("the empty log grown: %+v", r)
+	}
+	// A stopped auditor reports nothing for the audit it interrupted.
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	if rs := a.RunOnce(stopped); len(rs) != 0 {
+		t.Fatalf("RunOnce after ctx ended: %+v", rs)
+	}
+}

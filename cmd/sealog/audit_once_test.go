@@ -147,6 +147,16 @@ func TestAuditServer(t *testing.T) {
 			if code, rs, errs := auditOnce(t, ctx, args...); code != 0 || !rs[0].Valid || rs[0].VerifiedSize != 10 {
 				t.Fatalf("first audit: exit %d, %+v, %s", code, rs, errs)
 			}
+			// Another key than the log's: the server's checkpoint is not
+			// signed by it.
+			_, otherKey := logfixture.OtherKeys()
+			otherPub := filepath.Join(t.TempDir(), "other.pub")
+			if err := os.WriteFile(otherPub, []byte(otherKey+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, rs, errs := auditOnce(t, ctx, s.url, "--key", otherPub, "--state", filepath.Join(t.TempDir(), "o.json"), "--token-file", tokenFile); code != 1 || rs[0].Verdict != "wrong-key" {
+				t.Fatalf("another key: exit %d, %+v, %s", code, rs, errs)
+			}
 			cl, err := client.New(client.Config{URL: s.url, Token: s.token, VerifierKey: vkey})
 			if err != nil {
 				t.Fatal(err)
