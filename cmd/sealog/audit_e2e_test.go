@@ -132,7 +132,7 @@ type watcher struct {
 
 func startWatcher(t *testing.T, ctx context.Context, args ...string) *watcher {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, sealogBinary(t), append([]string{"audit", "--every", "100ms", "--listen", "127.0.0.1:0", "--json"}, args...)...)
+	cmd := exec.CommandContext(ctx, sealogBinary(t), append([]string{"audit", "--every", "1s", "--listen", "127.0.0.1:0", "--json"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +173,17 @@ func startWatcher(t *testing.T, ctx context.Context, args ...string) *watcher {
 		t.Fatal("sealog audit did not listen within a minute")
 	}
 	return w
+}
+
+// drain drops the results printed so far.
+func (w *watcher) drain() {
+	for {
+		select {
+		case <-w.results:
+		default:
+			return
+		}
+	}
 }
 
 // await waits for a result that satisfies ok.
@@ -219,22 +230,27 @@ func (w *watcher) metric(t *testing.T, series string) string {
 // verdict, the metric flips to 0 and the webhook receiver gets a payload
 // whose HMAC verifies.
 func TestAuditWatchDirectory(t *testing.T) {
+	// prepare readies a tampering and returns what carries it out, at
+	// once: the test does it just after an audit, a second before the
+	// next, so that no audit reads the log half changed.
 	for _, c := range []struct {
 		name    string
-		tamper  func(t *testing.T, dir string)
+		prepare func(t *testing.T, dir string) (tamper func())
 		verdict string
 		first   string
 	}{
-		{"edit", func(t *testing.T, dir string) { logfixture.EditDirLine(t, dir, 7, `"user-7"`, `"user-9"`) }, "tampered", "7"},
-		{"cut-and-resign", func(t *testing.T, dir string) {
+		{"edit", func(t *testing.T, dir string) func() {
+			return func() { logfixture.EditDirLine(t, dir, 7, `"user-7"`, `"user-9"`) }
+		}, "tampered", "7"},
+		{"cut-and-resign", func(t *testing.T, dir string) func() {
 			other := filepath.Join(t.TempDir(), "cut")
 			logfixture.Build(t, other, auditOne)
-			logfixture.ReplaceDir(t, dir, other)
+			return func() { logfixture.ReplaceDir(t, dir, other) }
 		}, "truncated", "10"},
-		{"fork", func(t *testing.T, dir string) {
+		{"fork", func(t *testing.T, dir string) func() {
 			other := filepath.Join(t.TempDir(), "fork")
 			logfixture.Build(t, other, auditOne, auditForked)
-			logfixture.ReplaceDir(t, dir, other)
+			return func() { logfixture.ReplaceDir(t, dir, other) }
 		}, "forked", "null"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -259,7 +275,10 @@ func TestAuditWatchDirectory(t *testing.T) {
 			if v := w.metric(t, fmt.Sprintf("sealog_audit_verified_tree_size{log=%q}", r.Log)); v != "25" {
 				t.Fatalf("verified tree size %s, want 25", v)
 			}
-			c.tamper(t, dir)
+			tamper := c.prepare(t, dir)
+			w.drain()
+			w.await(t, "another audit", func(r auditResultJSON) bool { return true })
+			tamper()
 			r = w.await(t, "an audit of the tampered log", func(r auditResultJSON) bool { return !r.Valid })
 			first := "null"
 			if r.FirstInvalid != nil {

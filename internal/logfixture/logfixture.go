@@ -123,7 +123,13 @@ func EditDirLine(t testing.TB, dir string, seq uint64, old, new string) {
 			t.Fatalf("entry %d's line does not contain %q", seq, old)
 		}
 		lines[n] = bytes.Replace(lines[n], []byte(old), []byte(new), 1)
-		if err := os.WriteFile(sg.Path, bytes.Join(lines, nil), 0o644); err != nil {
+		// Replaced whole, by a rename: a reader sees the old file or the
+		// new one, never half of it.
+		tmp := sg.Path + ".edit"
+		if err := os.WriteFile(tmp, bytes.Join(lines, nil), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, sg.Path); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -131,13 +137,19 @@ func EditDirLine(t testing.TB, dir string, seq uint64, old, new string) {
 	t.Fatalf("no segment holds entry %d", seq)
 }
 
-// ReplaceDir puts the log directory src in dst's place.
+// ReplaceDir puts the log directory src in dst's place, by two renames
+// (dst away, src in), so that a reader finds one log or the other, or
+// for an instant none.
 func ReplaceDir(t testing.TB, dst, src string) {
 	t.Helper()
-	if err := os.RemoveAll(dst); err != nil {
+	old := dst + ".replaced"
+	if err := os.Rename(dst, old); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(old); err != nil {
 		t.Fatal(err)
 	}
 }
