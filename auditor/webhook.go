@@ -176,7 +176,12 @@ func (w *Webhook) post(ctx context.Context, hc *http.Client, body []byte, sig st
 	req.Header.Set(SignatureHeader, sig)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return true, err
+		// Without the URL: a webhook URL often holds a token of its own.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return true, fmt.Errorf("posting: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
