@@ -96,29 +96,18 @@ func (c *cachedCheckpoint) Checkpoint() ([]byte, error) {
 	return b, err
 }
 
-// openDatabase opens a database store read-only and streams its stored
-// lines, as rows, unchecked by the store (storeopen.Lines).
+// openDatabase opens a database store read-only and reads it as
+// storeopen.Source does: the head's checkpoint first, then every stored
+// row, unchecked by the store.
 func openDatabase(ctx context.Context, l *Log) (*snapshot, error) {
 	st, err := storeopen.Open(ctx, l.Name, storeopen.Options{ReadOnly: true, NoCreate: true})
 	if err != nil {
 		return nil, err
 	}
-	md, err := st.Metadata(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	// The head first: every line read after it is at or beyond it.
-	h, err := st.Head(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	src := &cachedCheckpoint{Source: storeopen.Source(ctx, st, l.id)}
 	return &snapshot{
-		src: &streamSource{origin: md.Origin, key: md.Key, ckpt: h.Checkpoint, open: func() (io.ReadCloser, error) {
-			return storeopen.Lines(ctx, st), nil
-		}},
-		checkpoint: func() []byte { return h.Checkpoint },
+		src:        src,
+		checkpoint: func() []byte { return src.b },
 		proof: func(ctx context.Context, old, new uint64) (tlog.TreeProof, error) {
 			return tlog.ProveTree(int64(new), int64(old), store.HashReader(ctx, st))
 		},
@@ -188,8 +177,10 @@ func (r *pipeReader) Close() error {
 	return r.PipeReader.Close()
 }
 
-// streamSource is a verify.Source over one stream of lines: a database's
-// rows or a server's entries, as one segment named "entries".
+// streamSource is a verify.Source over a server's entries, as one
+// segment named "entries". The server serves whole batches up to its
+// checkpoint, so the segment is atomic: entries no signature covers are
+// tampering, not a crash's remnant.
 type streamSource struct {
 	origin, key string
 	ckpt        []byte
@@ -198,7 +189,7 @@ type streamSource struct {
 
 func (s *streamSource) Metadata() (string, string, error) { return s.origin, s.key, nil }
 func (s *streamSource) Segments() ([]verify.Segment, error) {
-	return []verify.Segment{{Name: "entries", First: 0, Open: s.open}}, nil
+	return []verify.Segment{{Name: "entries", First: 0, Atomic: true, Open: s.open}}, nil
 }
 func (s *streamSource) Checkpoint() ([]byte, error) { return s.ckpt, nil }
 func (s *streamSource) Live() bool                  { return false }
