@@ -309,3 +309,51 @@ func TestFirstAudits(t *testing.T) {
 		t.Fatalf("RunOnce after ctx ended: %+v", rs)
 	}
 }
+
+// TestCheckCheckpoint checks the witness-policy hook: it sees each new
+// checkpoint before it is trusted, and a refusal fails the audit with
+// VerdictRefused and leaves the trusted checkpoint where it was.
+func TestCheckCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	_, vkey := logfixture.Keys()
+	dir := filepath.Join(t.TempDir(), "log")
+	logfixture.Build(t, dir, one)
+	var seen []uint64
+	refuse := false
+	a, err := auditor.New(auditor.Config{
+		Logs:  []auditor.Log{{Name: dir, Key: vkey}},
+		State: filepath.Join(t.TempDir(), "state.json"),
+		CheckCheckpoint: func(log string, signed []byte) error {
+			c, err := checkpoint.ParseUnverified(signed)
+			if err != nil {
+				return err
+			}
+			seen = append(seen, c.Size)
+			if refuse {
+				return fmt.Errorf("no quorum of cosignatures")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if r := a.RunOnce(ctx)[0]; !r.Valid || r.Size != 10 {
+		t.Fatalf("first audit: %+v", r)
+	}
+	logfixture.Build(t, dir, two)
+	refuse = true
+	r := a.RunOnce(ctx)[0]
+	if r.Verdict != auditor.VerdictRefused || r.Size != 10 || !strings.Contains(r.Reason, "no quorum") {
+		t.Fatalf("refused checkpoint: %+v", r)
+	}
+	refuse = false
+	if r := a.RunOnce(ctx)[0]; !r.Valid || r.Size != 25 {
+		t.Fatalf("accepted checkpoint: %+v", r)
+	}
+	if fmt.Sprint(seen) != "[10 25 25]" {
+		t.Fatalf("the hook saw sizes %v", seen)
+	}
+}
