@@ -16,9 +16,10 @@ func (s *Store) DumpLines(ctx context.Context, fn func(line []byte) error) error
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	// Every page starts after the last seq read (the first after any
-	// seq, a negative one included): a range on the primary key, so each
-	// page costs its own rows, never a scan of those before it.
+	// The first page is the first rows in seq order, every later one
+	// starts after the last seq read: a range on the primary key, so each
+	// page costs its own rows, never a scan of those before it (an OR
+	// with a parameter, "seq > ? OR ?", made SQLite scan them).
 	after := int64(math.MinInt64)
 	first := true
 	var lines [][]byte
