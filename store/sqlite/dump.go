@@ -16,12 +16,20 @@ func (s *Store) DumpLines(ctx context.Context, fn func(line []byte) error) error
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	// The first page is the first rows in seq order, every later one
+	// starts after the last seq read: a range on the primary key, so each
+	// page costs its own rows, never a scan of those before it (an OR
+	// with a parameter, "seq > ? OR ?", made SQLite scan them).
 	after := int64(math.MinInt64)
 	first := true
 	var lines [][]byte
 	for {
 		lines = lines[:0]
-		rs, err := s.r.QueryContext(ctx, `SELECT seq, line FROM entries WHERE seq > ? OR ? ORDER BY seq LIMIT ?`, after, first, s.pageSize)
+		q, args := `SELECT seq, line FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, []any{after, s.pageSize}
+		if first {
+			q, args = `SELECT seq, line FROM entries ORDER BY seq LIMIT ?`, []any{s.pageSize}
+		}
+		rs, err := s.r.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: reading the stored lines: %w", err)
 		}
