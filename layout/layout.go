@@ -43,6 +43,10 @@ const (
 	IndexFile      = "index"
 	LockFile       = "lock"
 	TornDir        = "torn"
+	// KeysFile lists the verifier keys a log was rotated to, one a line: a
+	// convenience for the writer's own checks (docs/FORMAT.md section 1);
+	// verifiers ignore it.
+	KeysFile = "keys"
 )
 
 // FormatName is the value of Metadata.Format for this version.

@@ -106,6 +106,13 @@ type Report struct {
 	// last segment: a write cut short, not part of the log.
 	TornBytes int `json:"torn_bytes"`
 
+	// Keys is the log's chain of keys as the verifier followed it: each
+	// key and the entries whose batches it signs (one key for a log never
+	// rotated). ForgedRotations counts rotation records that do not hand
+	// over from the key in effect with its signature (also in Changed).
+	Keys            []KeyRange `json:"keys"`
+	ForgedRotations int        `json:"forged_rotation_count"`
+
 	// Checkpoint is the newest signed checkpoint the log was checked
 	// against.
 	Checkpoint *CheckpointInfo `json:"checkpoint,omitempty"`

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
@@ -29,9 +28,8 @@ type sigPoint struct {
 // entries before the damage), the counts, and, with every signature
 // checked, the lowest failure and the failures beyond the first few.
 type sigBook struct {
-	v       note.Verifier
-	origin  string
-	keyHash uint32
+	chain  *keyChain
+	origin string
 
 	newest sigPoint
 	clean  [2]sigPoint // clean[0] the newest
@@ -46,9 +44,13 @@ type sigBook struct {
 	all *sigPool // every signature checked, when set
 }
 
-func newSigBook(v note.Verifier, origin string, maxKeep int) *sigBook {
-	return &sigBook{v: v, origin: origin, keyHash: v.KeyHash(), maxKeep: maxKeep}
+func newSigBook(candidates []candidate, origin string, maxKeep int) *sigBook {
+	return &sigBook{chain: newKeyChain(origin, candidates), origin: origin, maxKeep: maxKeep}
 }
+
+// keyHash returns the key hash the chain expects on the signature of the
+// tree of the first size entries.
+func (b *sigBook) keyHash(size uint64) uint32 { return b.chain.at(size).v.KeyHash() }
 
 // add takes the signature point on the line just read.
 func (b *sigBook) add(p *sigPoint) {
@@ -58,7 +60,8 @@ func (b *sigBook) add(p *sigPoint) {
 	if p.clean && p.ok {
 		b.clean[1], b.clean[0] = b.clean[0], *p
 	}
-	if h := binary.BigEndian.Uint32(p.sig); h != b.keyHash {
+	b.chain.choose(p.sig)
+	if h := binary.BigEndian.Uint32(p.sig); h != b.keyHash(p.size) {
 		b.foreignN++
 		b.otherHash = h
 		if len(b.foreign) < b.maxKeep {
@@ -80,7 +83,7 @@ func (b *sigBook) add(p *sigPoint) {
 
 // check verifies one signature point.
 func (b *sigBook) check(p *sigPoint) bool {
-	return p.ok && checkpoint.VerifyText(b.v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
+	return p.ok && checkpoint.VerifyText(b.chain.at(p.size).v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
 }
 
 // sigPool checks batch signatures on a pool of goroutines: every one, for

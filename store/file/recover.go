@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
@@ -199,7 +198,7 @@ func (s *Store) checkSigned(sc *scanner, name string) error {
 	if p.sig == nil {
 		return nil
 	}
-	if !checkpoint.VerifyText(s.verifier, p.text(s.meta.Origin), p.sig) {
+	if !s.verifyText(p.text(s.meta.Origin), p.sig) {
 		return fmt.Errorf("%s: %w: the signature on entry %d in %s does not verify with the log's key; run `sealog verify %s`", s.dir, store.ErrCorrupt, p.next-1, name, s.dir)
 	}
 	return nil
