@@ -34,6 +34,7 @@ type keyChain struct {
 	// batch signature's key hash picks one; failing that, the first.
 	candidates []candidate
 	chosen     bool
+	matched    bool // a candidate's key hash is the first batch signature's
 	epochs     []epoch
 }
 
@@ -59,6 +60,7 @@ func (c *keyChain) choose(sig []byte) {
 	for _, k := range c.candidates {
 		if k.v.KeyHash() == h && k.v.Name() == c.origin {
 			c.epochs[0].vkey, c.epochs[0].v = k.vkey, k.v
+			c.matched = true
 			return
 		}
 	}
@@ -81,6 +83,11 @@ func (c *keyChain) at(size uint64) *epoch {
 // damaged anyway) is followed unchecked, so that the damage is located
 // where it is rather than at every later batch.
 func (c *keyChain) rotate(seq uint64, r format.Rotation, p *sigPoint) string {
+	if !c.matched {
+		// No key given signs the log's first batch: no rotation can be
+		// judged (the verdict is about the key, or about that batch).
+		return ""
+	}
 	cur := c.at(seq + 1)
 	if p == nil {
 		return fmt.Sprintf("entry %d is a rotation record, but it does not end its batch (it carries no signature): a forged rotation", seq)
