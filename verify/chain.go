@@ -163,3 +163,23 @@ func (c *keyChain) hasTrusted(trusted map[string]bool) bool {
 
 // keyID names a key by its name and key hash, as signatures do.
 func keyID(v note.Verifier) string { return fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash()) }
+
+// writeKeys lists the chain of keys in the text report, when the log was
+// rotated.
+func (r *Report) writeKeys(p func(string, string, ...any), more func(string, ...any)) {
+	if len(r.Keys) < 2 {
+		return
+	}
+	p("keys:", "%d, in turn (rotated by the log's rotation records):", len(r.Keys))
+	for _, k := range r.Keys {
+		span := "no entries yet"
+		if k.Last != nil {
+			span = fmt.Sprintf("entries %d to %d", k.First, *k.Last)
+		}
+		trusted := ""
+		if k.Trusted {
+			trusted = " (trusted)"
+		}
+		more("%s%s: %s", k.Key, trusted, span)
+	}
+}

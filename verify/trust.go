@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -16,6 +17,7 @@ import (
 func (v *verification) trustedKeys() error {
 	v.trusted = map[string]bool{}
 	add := func(vkey string, trusted bool) error {
+		vkey = strings.TrimSpace(vkey)
 		k, err := note.NewVerifier(vkey)
 		if err != nil {
 			return err

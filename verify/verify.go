@@ -149,7 +149,8 @@ func (v *verification) open() error {
 	opts := v.opts
 	origin, logKey, metaErr := v.src.Metadata()
 	damagedMeta := errors.Is(metaErr, layout.ErrNotLog) || errors.Is(metaErr, layout.ErrBadMetadata)
-	if metaErr != nil && (opts.Key == "" || !damagedMeta) {
+	given := opts.Key != "" || len(opts.Keys) > 0 // a key from outside the log
+	if metaErr != nil && (!given || !damagedMeta) {
 		return metaErr
 	}
 	v.origin, v.logKey = origin, logKey
@@ -205,7 +206,7 @@ func (v *verification) open() error {
 	}
 	segs, segErr := v.src.Segments()
 	noSegs := errors.Is(segErr, fs.ErrNotExist)
-	if segErr != nil && (!noSegs || opts.Key == "") {
+	if segErr != nil && (!noSegs || !given) {
 		if noSegs && metaErr == nil {
 			return fmt.Errorf("%w: %v", layout.ErrNotLog, segErr)
 		}

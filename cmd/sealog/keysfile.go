@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/verify"
+)
+
+// readTrustedKeys reads an auditor's file of trusted verifier keys: one
+// key a line, blank lines and lines starting with # ignored (docs/KEYS.md).
+func readTrustedKeys(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ioError("--keys %s: %v", path, pathErr(err))
+	}
+	var ks []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "PRIVATE+KEY+") {
+			return nil, ioError("--keys %s: line %d is a private signer key; the file lists verifier keys only", path, i+1).
+				withHint("put the .pub files' lines in it, and never a private key")
+		}
+		if _, vkey, err := sealog.ParseVerifier(line); err != nil {
+			return nil, ioError("--keys %s: line %d: %v", path, i+1, err)
+		} else {
+			ks = append(ks, vkey)
+		}
+	}
+	if len(ks) == 0 {
+		return nil, ioError("--keys %s holds no verifier key", path)
+	}
+	return ks, nil
+}
+
+// firstKey is the trusted key that names the log's origin for messages.
+func firstKey(o verify.Options) string {
+	if o.Key != "" || len(o.Keys) == 0 {
+		return o.Key
+	}
+	return o.Keys[0]
+}
