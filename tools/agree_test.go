@@ -13,8 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,8 +29,8 @@ import (
 type opts struct {
 	key  string   // "": the key in the log
 	keys []string // more trusted keys (--keys FILE)
-	cps [][]byte // trusted checkpoints, as files
-	all bool     // every batch signature
+	cps  [][]byte // trusted checkpoints, as files
+	all  bool     // every batch signature
 }
 
 // both runs both verifiers with a deadline each (a hang fails the test)

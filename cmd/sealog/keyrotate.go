@@ -127,7 +127,9 @@ func runKey(e *env, args []string) error {
 		return ioError("%v", cerr)
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"seq": r.Seq, "key": newKey.VerifierKey(), "previous_key": prev, "receipt": r})
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"seq": r.Seq, "key": newKey.VerifierKey(), "previous_key": prev, "receipt": r})
 	}
 	fmt.Fprintf(e.stdout, "rotated %s: entry %d hands the log over\n  from %s\n  to   %s\nBatches after entry %d are signed by the new key. Give auditors the new verifier key, and keep the old one trusted.\n",
 		name, r.Seq, prev, newKey.VerifierKey(), r.Seq)

@@ -64,8 +64,12 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 	}
 	l, err := sealog.Open(dir, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "not by the key given") || strings.Contains(err.Error(), "rotated out") {
+		if strings.Contains(err.Error(), "rotated out") {
 			return nil, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		}
+		if strings.Contains(err.Error(), "not by the key given") {
+			return nil, ioError("%s is signed by another key: %s", dir, strings.TrimPrefix(err.Error(), "sealog: ")).
 				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
 		}
 		return nil, openError(dir, err)

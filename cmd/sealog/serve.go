@@ -240,8 +240,12 @@ func openServeLog(ctx context.Context, f *serveFlags, key *sealog.Key, opts seal
 	}
 	l, err := sealog.Open(spec, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "not by the key given") || strings.Contains(err.Error(), "rotated out") {
+		if strings.Contains(err.Error(), "rotated out") {
 			return nil, "", 0, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		}
+		if strings.Contains(err.Error(), "not by the key given") {
+			return nil, "", 0, ioError("%s is signed by another key: %s", spec, strings.TrimPrefix(err.Error(), "sealog: ")).
 				withHint("use the signer key this log is signed by now (--key FILE; its newest key after 'sealog key rotate')")
 		}
 		return nil, "", 0, openError(spec, err)
