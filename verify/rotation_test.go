@@ -101,7 +101,7 @@ func (rl *rotatedLog) resign(t *testing.T, seq uint64, k *sealog.Key) {
 	if at < 0 {
 		t.Fatalf("entry %d carries no signature", seq)
 	}
-	segs[i].lines[j] = append(append(append([]byte(nil), l[:at]...), `,"sig":"`+base64.StdEncoding.EncodeToString(sig)+`"}`+"\n"...))
+	segs[i].lines[j] = append(append([]byte(nil), l[:at]...), `,"sig":"`+base64.StdEncoding.EncodeToString(sig)+`"}`+"\n"...)
 	writeSegs(t, segs)
 }
 

@@ -39,6 +39,9 @@ func (v *verification) conclude() {
 		}
 	}
 	rep.Authenticated = min(auth, ch.next)
+	if !v.wrongKey {
+		v.revoked()
+	}
 	ch.erase.conclude(ch, rep.Authenticated, !v.wrongKey)
 	if v.beyond > ch.next {
 		rep.Missing += v.beyond - ch.next
@@ -146,12 +149,14 @@ func (v *verification) unsigned() {
 // verdict names the outcome.
 func (v *verification) verdict() string {
 	rep := v.rep
-	tampered, limit := false, false
+	tampered, limit, revoked := false, false, false
 	for _, p := range rep.Problems {
 		switch p.Kind {
 		case "key":
 		case "limit":
 			limit = true
+		case "revoked":
+			revoked = true
 		default:
 			tampered = true
 		}
@@ -161,6 +166,8 @@ func (v *verification) verdict() string {
 		return VerdictValid
 	case tampered || rep.ProblemsOmitted > 0:
 		return VerdictTampered
+	case revoked:
+		return VerdictRevoked
 	case v.wrongKey:
 		return VerdictWrongKey
 	case limit:

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -52,6 +53,22 @@ type Options struct {
 	// the ones needed to authenticate it. Slower; the result is the same
 	// unless a signature alone was tampered with.
 	AllSignatures bool
+	// Revocations are revocation statements (docs/KEYS.md): each names a
+	// key and a tree size after which nothing the key signs is trusted.
+	// The report lists the entries covered only by such signatures
+	// (Report.Revoked), and the log is not valid if there are any. Each
+	// must be signed by a trusted key other than the one it revokes, or by
+	// the key that one handed over to before the point: otherwise Verify
+	// returns an *InputError.
+	Revocations [][]byte
+	// Witnesses are the C2SP cosignature/v1 verifier keys of witnesses
+	// the auditor trusts: a trusted checkpoint (Checkpoints) one of them
+	// cosigned before a revocation's time still vouches for its entries.
+	Witnesses []string
+	// ExistedBefore, if set, returns a time before which a trusted
+	// checkpoint provably existed (an RFC 3161 timestamp the caller
+	// checked), for revocations as Witnesses are.
+	ExistedBefore func(c checkpoint.Checkpoint, note []byte) (time.Time, bool)
 	// Workers is the number of parsing and hashing goroutines; 0 means
 	// GOMAXPROCS.
 	Workers int
@@ -98,6 +115,8 @@ type verification struct {
 	noLogKey   bool            // the rerun without the log's key as a candidate
 	ckFile     []byte          // the checkpoint file, verified once the chain is known
 	pendingCks [][]byte        // trusted checkpoints not signed by a trusted key: by a later key of the chain?
+	revs       []Revocation    // authenticated revocation statements
+	witnesses  []witness
 }
 
 // Verify verifies the log that src reads. It returns an error only when
@@ -138,6 +157,9 @@ func verifyOnce(ctx context.Context, src Source, opts Options, noLogKey bool) (*
 		return nil, err
 	}
 	if err := v.afterChain(); err != nil {
+		return nil, err
+	}
+	if err := v.checkRevocations(); err != nil {
 		return nil, err
 	}
 	v.conclude()
