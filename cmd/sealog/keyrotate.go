@@ -10,8 +10,9 @@ import (
 
 var keyCmd = &command{
 	name:    "key",
-	summary: "rotate the log's signing key",
+	summary: "rotate the log's signing key, or revoke one",
 	usage: `Usage: sealog key rotate LOG --key OLD --new NEW [--json]
+       sealog key revoke LOG --key SIGNER --revoke KEY.pub --size P [--time T]
 
 Hands the log in LOG (a directory, or a postgres:// or sqlite: URL) over
 to a new signing key. It appends a rotation record — an entry of kind
@@ -31,10 +32,22 @@ NEW --name ORIGIN').
 
 Prints the rotation record's seq, the new verifier key and the receipt.
 
+revoke prints a revocation statement for a key that leaked: nothing
+KEY signs for a tree larger than P entries is trusted any more (witness
+cosignatures made before time T, default now, still count). SIGNER is a
+key auditors trust other than KEY: an offline root key listed in their
+--keys file, or the key KEY was rotated to at or before P. Hand the
+statement to auditors: 'sealog verify LOG --keys FILE --revocations STMT'
+fails if entries are covered only by KEY past P (docs/KEYS.md).
+
 Flags:
-    --key OLD    the log's current signer key (default: $SEALOG_KEY)
+    --key OLD    the log's current signer key (default: $SEALOG_KEY); for
+                 revoke, the key that signs the statement
     --new NEW    the signer key to hand over to
     --json       print {"seq","key","previous_key","receipt"}
+    --revoke K   revoke: the verifier key (file or text) revoked
+    --size P     revoke: the revocation point, a tree size
+    --time T     revoke: RFC 3339 time of the leak (default: now)
 `,
 }
 
@@ -44,13 +57,16 @@ func runKey(e *env, args []string) error {
 	c := keyCmd
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 0 {
-			return usageError("key: missing a subcommand (rotate)").withHint("run 'sealog key -h' for usage")
+			return usageError("key: missing a subcommand (rotate or revoke)").withHint("run 'sealog key -h' for usage")
 		}
 		fmt.Fprint(e.stdout, c.usage)
 		return errHelp
 	}
+	if args[0] == "revoke" {
+		return runKeyRevoke(e, args[1:])
+	}
 	if args[0] != "rotate" {
-		return usageError("key: unknown subcommand %q (the one is rotate)", args[0]).withHint("run 'sealog key -h' for usage")
+		return usageError("key: unknown subcommand %q (rotate or revoke)", args[0]).withHint("run 'sealog key -h' for usage")
 	}
 	fl := newFlags(c)
 	oldFile := fl.String("key", "", "")

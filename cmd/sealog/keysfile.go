@@ -44,3 +44,24 @@ func firstKey(o verify.Options) string {
 	}
 	return o.Keys[0]
 }
+
+// readRevocations reads revocation statements and witness keys into o.
+func readRevocations(o *verify.Options, files, witnesses []string) error {
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return ioError("--revocations %s: %v", p, pathErr(err))
+		}
+		if _, err := verify.ParseRevocation(b); err != nil {
+			return ioError("--revocations %s: %v", p, err)
+		}
+		o.Revocations = append(o.Revocations, b)
+	}
+	for _, w := range witnesses {
+		if b, err := os.ReadFile(w); err == nil {
+			w = strings.TrimSpace(string(b))
+		}
+		o.Witnesses = append(o.Witnesses, w)
+	}
+	return nil
+}

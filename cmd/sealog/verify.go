@@ -45,6 +45,11 @@ Flags:
                         initial_key_id, else from the first record). Repeatable for spine.
     --checkpoint FILE   a trusted checkpoint from outside the log (repeatable)
     --all-signatures    verify every batch signature, not only the ones needed
+    --revocations FILE  sealog: a revocation statement ('sealog key revoke'); the log
+                        fails if entries are covered only by the revoked key past its
+                        point (repeatable)
+    --witness KEY       sealog: a trusted witness's cosignature/v1 key: its cosignatures
+                        on --checkpoint files made before a revocation still count
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
     --keys FILE         sealog: trusted verifier keys, one a line (# comments): a
                         rotated log is valid if its chain of keys holds one of them;
@@ -70,6 +75,7 @@ func init() { verifyCmd.run = runVerify }
 // verifyFlags are verify's flags.
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
+	revocations, witnesses             stringsFlag
 	keysFile, trust, anchor, format    string
 	asJSON, quiet, allSigs, noProgress bool
 }
@@ -81,6 +87,8 @@ func runVerify(e *env, args []string) error {
 	fl.Var(&f.keys, "key", "")
 	fl.Var(&f.checkpoints, "checkpoint", "")
 	fl.Var(&f.secrets, "secret", "")
+	fl.Var(&f.revocations, "revocations", "")
+	fl.Var(&f.witnesses, "witness", "")
 	fl.StringVar(&f.keysFile, "keys", "", "")
 	fl.StringVar(&f.trust, "trust", "", "")
 	fl.StringVar(&f.anchor, "anchor", "", "")
@@ -187,6 +195,9 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		for range cks {
 			from = append(from, p)
 		}
+	}
+	if err := readRevocations(&opts, f.revocations, f.witnesses); err != nil {
+		return err
 	}
 	var prog *progress
 	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {
