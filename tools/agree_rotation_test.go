@@ -139,3 +139,27 @@ func segFiles(t *testing.T, dir string) []string {
 	}
 	return ps
 }
+
+// TestAgreeRotatedVector runs both verifiers on the rotated vector log
+// (docs/FORMAT.md section 11) with each key of its chain and with the keys
+// file: the same report, valid, the chain rotation.json gives.
+func TestAgreeRotatedVector(t *testing.T) {
+	need(t, "python3", "openssl", "zstd")
+	dir := filepath.Join("..", "testdata", "vectors", "rotated")
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", "rotated.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(l) > 0 && l[0] != '#' {
+			keys = append(keys, string(l))
+		}
+	}
+	for i, o := range []opts{{key: keys[0]}, {key: keys[1]}, {key: keys[2], all: true}, {keys: keys}} {
+		py, g := both(t, dir, o)
+		if g == nil || !g.Valid || len(py.Keys) != 3 || py.Keys[1].First != 6 || py.Keys[2].First != 10 {
+			t.Fatalf("options %d: %s", i, brief(py))
+		}
+	}
+}
