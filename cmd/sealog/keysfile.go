@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/bundle"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -64,4 +65,32 @@ func readRevocations(o *verify.Options, files, witnesses []string) error {
 		o.Witnesses = append(o.Witnesses, w)
 	}
 	return nil
+}
+
+// verifyBundleWith verifies a bundle with vkey, or with the key of the
+// keys file that its checkpoint's signature verifies with (the first
+// key's result when none does).
+func verifyBundleWith(data []byte, vkey, keysFile string) (*bundle.Result, error) {
+	if keysFile == "" {
+		return bundle.Verify(data, vkey)
+	}
+	if vkey != "" {
+		return nil, usageError("verify-bundle: give --key or --keys, not both")
+	}
+	ks, err := readTrustedKeys(keysFile)
+	if err != nil {
+		return nil, err
+	}
+	var first *bundle.Result
+	var firstErr error
+	for i, k := range ks {
+		res, err := bundle.Verify(data, k)
+		if err == nil && res.Checkpoint.SignatureOK {
+			return res, nil
+		}
+		if i == 0 {
+			first, firstErr = res, err
+		}
+	}
+	return first, firstErr
 }

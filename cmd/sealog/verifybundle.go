@@ -12,7 +12,7 @@ import (
 var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check an evidence bundle offline",
-	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--json | -q]
+	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub | --keys FILE] [--json | -q]
 
 Checks an evidence bundle made by 'sealog export', offline and without the
 rest of the log: the checkpoint's signature, each entry's exact line and
@@ -21,10 +21,14 @@ entries are shown as erased). BUNDLE - reads stdin.
 
 --key is the log's verifier key from your own records (a .pub file or the
 key text). Without it the key inside the bundle is used, which proves only
-that the bundle agrees with itself, not who signed it.
+that the bundle agrees with itself, not who signed it. For a log whose key
+was rotated, --keys FILE (one verifier key a line, # comments) accepts a
+bundle signed by any of them: the key the log was signed by when the
+bundle was exported.
 
 Flags:
     --key K    the log's verifier key
+    --keys F   a file of trusted verifier keys (docs/KEYS.md)
     --json     print the result as JSON
     -q         print nothing; the exit code says it all
 
@@ -38,6 +42,7 @@ func runVerifyBundle(e *env, args []string) error {
 	c := verifyBundleCmd
 	fl := newFlags(c)
 	keyArg := fl.String("key", "", "")
+	keysFile := fl.String("keys", "", "")
 	asJSON := fl.Bool("json", false, "")
 	quiet := fl.Bool("q", false, "")
 	pos, err := parseArgs(e, c, fl, args)
@@ -55,7 +60,7 @@ func runVerifyBundle(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := bundle.Verify(data, vkey)
+	res, err := verifyBundleWith(data, vkey, *keysFile)
 	if err != nil {
 		if errors.Is(err, bundle.ErrNotBundle) {
 			return ioError("%s: %v", pos[0], err).withHint("give a file written by 'sealog export'")
