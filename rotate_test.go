@@ -67,6 +67,9 @@ func TestRotate(t *testing.T) {
 	if _, err := l.Append(ctx, Event{Kind: RotateKind, Payload: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "reserved for key rotations") {
 		t.Fatalf("an application event of kind %s: %v", RotateKind, err)
 	}
+	if _, err := l.Erase(ctx, 5, "no"); err == nil || !strings.Contains(err.Error(), "rotation records cannot be erased") {
+		t.Fatalf("erasing a rotation record: %v", err)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}

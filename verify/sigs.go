@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
@@ -20,6 +21,7 @@ type sigPoint struct {
 	ok    bool  // root is known (the tree was intact up to here)
 	clean bool  // no entry problem was seen before this line
 	from  uint64
+	v     note.Verifier // the key the chain expects here, set by sigBook.add (for the pool's goroutines)
 }
 
 // sigBook keeps what verification needs of the batch signatures without
@@ -61,7 +63,8 @@ func (b *sigBook) add(p *sigPoint) {
 		b.clean[1], b.clean[0] = b.clean[0], *p
 	}
 	b.chain.choose(p.sig)
-	if h := binary.BigEndian.Uint32(p.sig); h != b.keyHash(p.size) {
+	p.v = b.chain.at(p.size).v
+	if h := binary.BigEndian.Uint32(p.sig); h != p.v.KeyHash() {
 		b.foreignN++
 		b.otherHash = h
 		if len(b.foreign) < b.maxKeep {
@@ -81,9 +84,13 @@ func (b *sigBook) add(p *sigPoint) {
 	}
 }
 
-// check verifies one signature point.
-func (b *sigBook) check(p *sigPoint) bool {
-	return p.ok && checkpoint.VerifyText(b.chain.at(p.size).v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
+// check verifies one signature point with the key the book's chain
+// expects at its size. Not for the pool's goroutines, which run while the
+// chain grows: they use checkWith(p, p.v).
+func (b *sigBook) check(p *sigPoint) bool { return b.checkWith(p, b.chain.at(p.size).v) }
+
+func (b *sigBook) checkWith(p *sigPoint, v note.Verifier) bool {
+	return p.ok && checkpoint.VerifyText(v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
 }
 
 // sigPool checks batch signatures on a pool of goroutines: every one, for
@@ -109,7 +116,7 @@ func startSigPool(ctx context.Context, b *sigBook, workers int) *sigPool {
 		go func() {
 			defer s.wg.Done()
 			for p := range s.jobs {
-				if ctx.Err() == nil && b.check(&p) {
+				if ctx.Err() == nil && b.checkWith(&p, p.v) {
 					s.mu.Lock()
 					s.verified++
 					s.maxOK = max(s.maxOK, p.size)
