@@ -138,6 +138,13 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, cur, opts.Key.VerifierKey())
 	}
 	l.key = opts.Key
+	if kr, ok := st.(keyRecorder); ok && len(l.epochs) > 1 {
+		// The store's list of keys may lack the current one (a copy
+		// without it): the chain just proved it, so record it.
+		if err := kr.RecordKey(ctx, opts.Key.VerifierKey()); err != nil {
+			return nil, fmt.Errorf("sealog: %s: recording the log's key: %w", name, err)
+		}
+	}
 	l.eng, err = commit.Start(ctx, commit.Config{
 		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
 		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,

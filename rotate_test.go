@@ -3,6 +3,7 @@ package sealog
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,4 +147,41 @@ func TestRotateSharedStore(t *testing.T) {
 	}
 	defer c.Close()
 	appendN(t, c, 1, "c")
+}
+
+// A rotated log copied without its keys file still opens with its current
+// key (which it records again), and still refuses a wrong one.
+func TestRotatedWithoutKeysFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "log")
+	k0, k1, other := seededKey(t, "rot0"), seededKey(t, "rot1"), seededKey(t, "rot-other")
+	l := openTest(t, dir, k0)
+	appendN(t, l, 3, "a")
+	if _, err := l.Rotate(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 2, "b")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "keys")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, testOptions(t, other)); err == nil || !strings.Contains(err.Error(), "by a key this log does not list") {
+		t.Fatalf("a wrong key: %v", err)
+	}
+	l = openTest(t, dir, k1)
+	appendN(t, l, 1, "c")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "keys")); err != nil || !strings.Contains(string(b), k1.VerifierKey()) {
+		t.Fatalf("keys file: %v %q", err, b)
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
 }

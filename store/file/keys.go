@@ -69,7 +69,13 @@ func (s *Store) hasKey(vkey string) bool {
 	if err != nil {
 		return false
 	}
-	for _, k := range s.keys() {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	return s.hasKeyLocked(v)
+}
+
+func (s *Store) hasKeyLocked(v note.Verifier) bool {
+	for _, k := range s.keyring {
 		if k.KeyHash() == v.KeyHash() && k.Name() == v.Name() {
 			return true
 		}
@@ -91,6 +97,33 @@ func (s *Store) verifyText(text, sig []byte) bool {
 	return false
 }
 
+// listed reports whether the keys file lists vkey.
+func (s *Store) listed(vkey string) bool {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	for _, t := range s.keyTexts {
+		if t == vkey {
+			return true
+		}
+	}
+	return false
+}
+
+// knownKey reports whether sig carries the key hash of a keyring key.
+func (s *Store) knownKey(sig []byte) bool {
+	if len(sig) < 4 {
+		return false
+	}
+	for _, k := range s.keys() {
+		if k.KeyHash() == keyHashOf(sig) {
+			return true
+		}
+	}
+	return false
+}
+
+func keyHashOf(sig []byte) uint32 { return binary.BigEndian.Uint32(sig) }
+
 func (s *Store) verifiers() note.Verifiers { return note.VerifierList(s.keys()...) }
 
 // RecordKey adds vkey to the keys file (durably) and the keyring, so that
@@ -109,12 +142,15 @@ func (s *Store) RecordKey(ctx context.Context, vkey string) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if s.hasKey(vkey) {
+	if vkey == s.meta.Key || s.listed(vkey) {
 		return nil
 	}
 	s.keyMu.Lock()
 	texts := append(append([]string(nil), s.keyTexts...), vkey)
-	ring := append(append([]note.Verifier(nil), s.keyring...), v)
+	ring := s.keyring
+	if !s.hasKeyLocked(v) {
+		ring = append(append([]note.Verifier(nil), s.keyring...), v)
+	}
 	s.keyMu.Unlock()
 	if err := durable.WriteFile(filepath.Join(s.dir, layout.KeysFile), []byte(strings.Join(texts, "\n")+"\n"), 0o644); err != nil {
 		return err

@@ -109,8 +109,17 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.loadKeys(); err != nil {
 		return nil, err
 	}
-	if opts.Key != "" && opts.Key != meta.Key && !s.hasKey(opts.Key) {
-		return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
+	if opts.Key != "" && !s.hasKey(opts.Key) {
+		// A key the keys file does not list (a log copied without it, or a
+		// wrong key): accepted for the store's own checks only, since
+		// whoever gives it holds it. The Log then follows the chain of
+		// keys in the entries and refuses a key that is not the current
+		// one; it records the key if it is (keys.go).
+		v, err := note.NewVerifier(opts.Key)
+		if err != nil || v.Name() != meta.Origin {
+			return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
+		}
+		s.setKeyring(append(s.keys(), v))
 	}
 
 	if !opts.ReadOnly {
