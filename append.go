@@ -149,11 +149,15 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 	var buf []byte
 	for i := range evs {
 		ev, p := &evs[i], &out[i]
-		if ev.Kind == EraseKind {
-			if len(evs) == 1 {
-				return fmt.Errorf("sealog: kind %q is reserved for erasure records; use Log.Erase", EraseKind)
+		if ev.Kind == EraseKind || ev.Kind == RotateKind {
+			what := "erasure records; use Log.Erase"
+			if ev.Kind == RotateKind {
+				what = "key rotations; use Log.Rotate"
 			}
-			return fmt.Errorf("sealog: event %d: kind %q is reserved for erasure records; use Log.Erase", i, EraseKind)
+			if len(evs) == 1 {
+				return fmt.Errorf("sealog: kind %q is reserved for %s", ev.Kind, what)
+			}
+			return fmt.Errorf("sealog: event %d: kind %q is reserved for %s", i, ev.Kind, what)
 		}
 		var err error
 		buf, err = encodePayload(buf[:0], ev.Payload)

@@ -43,6 +43,9 @@ func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, er
 	if e.Kind == EraseKind {
 		return Receipt{}, fmt.Errorf("sealog: entry %d records an erasure, and erasure records cannot be erased", seq)
 	}
+	if e.Kind == RotateKind {
+		return Receipt{}, fmt.Errorf("sealog: entry %d records a key rotation, and rotation records cannot be erased (the chain of keys rests on them)", seq)
+	}
 	ln, err := format.ParseLine(e.Line)
 	if err != nil {
 		return Receipt{}, err

@@ -20,16 +20,18 @@ import (
 // Log is an open audit log over a store. Its methods are safe for
 // concurrent use.
 type Log struct {
-	st       store.Store
-	name     string // for messages: the directory, or the store's description
-	origin   string
-	verifier note.Verifier
-	vkey     string
-	key      *Key // nil when read-only
-	opts     Options
-	log      *slog.Logger
-	rand     io.Reader
-	eng      *commit.Committer // nil when read-only
+	st     store.Store
+	name   string // for messages: the directory, or the store's description
+	origin string
+	key    *Key // nil when read-only; guarded by keyMu after a rotation
+	opts   Options
+	log    *slog.Logger
+	rand   io.Reader
+	eng    *commit.Committer // nil when read-only
+
+	keyMu  sync.Mutex // guards epochs and key
+	epochs []KeyEpoch // the chain of keys, oldest first (never empty)
+	rotMu  sync.Mutex // one Rotate at a time
 
 	closeOnce sync.Once
 	closeErr  error
@@ -112,8 +114,14 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		lg = slog.New(slog.DiscardHandler)
 	}
 	l := &Log{
-		st: st, name: name, origin: meta.Origin, verifier: v, vkey: meta.Key,
-		opts: opts, log: lg, rand: opts.Rand,
+		st: st, name: name, origin: meta.Origin,
+		epochs: []KeyEpoch{{VerifierKey: meta.Key, From: 1, verifier: v}},
+		opts:   opts, log: lg, rand: opts.Rand,
+	}
+	if h, err := st.Head(ctx); err != nil {
+		return nil, fmt.Errorf("sealog: %w", err)
+	} else if err := l.loadChain(ctx, h); err != nil {
+		return nil, err
 	}
 	if l.rand == nil {
 		l.rand = rand.Reader
@@ -124,10 +132,22 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		}
 		return l, nil
 	}
-	if opts.Key.VerifierKey() != meta.Key {
-		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, meta.Key, opts.Key.VerifierKey())
+	if cur := l.VerifierKey(); opts.Key.VerifierKey() != cur {
+		for _, e := range l.epochs[:len(l.epochs)-1] {
+			if e.VerifierKey == opts.Key.VerifierKey() {
+				return nil, fmt.Errorf("sealog: %s: the key given (%q) was rotated out at entry %d; the log is now signed by %q", name, opts.Key.VerifierKey(), l.epochs[len(l.epochs)-1].Rotation, cur)
+			}
+		}
+		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, cur, opts.Key.VerifierKey())
 	}
 	l.key = opts.Key
+	if kr, ok := st.(keyRecorder); ok && len(l.epochs) > 1 {
+		// The store's list of keys may lack the current one (a copy
+		// without it): the chain just proved it, so record it.
+		if err := kr.RecordKey(ctx, opts.Key.VerifierKey()); err != nil {
+			return nil, fmt.Errorf("sealog: %s: recording the log's key: %w", name, err)
+		}
+	}
 	l.eng, err = commit.Start(ctx, commit.Config{
 		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
 		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,
@@ -156,9 +176,6 @@ func (l *Log) check(ctx context.Context) error {
 
 // Origin returns the log's origin, the first line of its checkpoints.
 func (l *Log) Origin() string { return l.origin }
-
-// VerifierKey returns the log's public verifier key.
-func (l *Log) VerifierKey() string { return l.vkey }
 
 // Store returns the store the log is over.
 func (l *Log) Store() store.Store { return l.st }

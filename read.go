@@ -35,7 +35,7 @@ func (l *Log) Head(ctx context.Context) (Head, error) {
 	if h.Size == 0 {
 		return Head{}, nil
 	}
-	ck, err := l.verifyHead(h)
+	ck, err := l.verifyHead(ctx, h)
 	if err != nil {
 		return Head{}, err
 	}
@@ -44,13 +44,21 @@ func (l *Log) Head(ctx context.Context) (Head, error) {
 
 // verifyHead checks the head's checkpoint: signed by the log's key, for
 // the head's size. The last checkpoint verified is remembered.
-func (l *Log) verifyHead(h store.Head) (Checkpoint, error) {
+func (l *Log) verifyHead(ctx context.Context, h store.Head) (Checkpoint, error) {
 	l.ckMu.Lock()
 	defer l.ckMu.Unlock()
 	if l.ckNote != nil && bytes.Equal(l.ckNote, h.Checkpoint) {
 		return l.ckParsed, nil
 	}
-	c, _, err := checkpoint.Open(h.Checkpoint, note.VerifierList(l.verifier), l.origin)
+	c, _, err := checkpoint.Open(h.Checkpoint, note.VerifierList(l.verifierFor(h.Size)), l.origin)
+	if err != nil {
+		// Another process may have rotated the key since: follow the
+		// chain, then try again.
+		if cerr := l.loadChain(ctx, h); cerr != nil {
+			return Checkpoint{}, cerr
+		}
+		c, _, err = checkpoint.Open(h.Checkpoint, note.VerifierList(l.verifierFor(h.Size)), l.origin)
+	}
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("sealog: %s: %w: the head's checkpoint: %v", l.name, ErrCorrupt, err)
 	}
@@ -245,7 +253,7 @@ func (l *Log) CheckpointAt(ctx context.Context, size uint64) (Checkpoint, error)
 		return Checkpoint{}, err
 	}
 	text := checkpoint.Checkpoint{Origin: l.origin, Size: size, Root: root}.Text()
-	if !checkpoint.VerifyText(l.verifier, text, ln.Sig) {
+	if !checkpoint.VerifyText(l.verifierFor(size), text, ln.Sig) {
 		return Checkpoint{}, fmt.Errorf("sealog: entry %d: %w: its batch signature does not verify", size-1, ErrCorrupt)
 	}
 	return Checkpoint{Origin: l.origin, Size: size, Root: root, Note: checkpoint.Assemble(text, l.origin, ln.Sig)}, nil

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/vectors"
@@ -184,5 +185,60 @@ func TestVectorLog(t *testing.T) {
 	}
 	if !rep.Valid || rep.Entries != 23 || rep.Erased != 1 || rep.Authenticated != 23 {
 		t.Fatalf("%+v", rep)
+	}
+}
+
+// TestVectorRotated checks the rotated vector log (docs/FORMAT.md section
+// 11): its rotation records are in the one form, and a verifier given any
+// key of the chain, or the keys file, finds the chain rotation.json says.
+func TestVectorRotated(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(vectorDir, "rotation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want vectors.Rotation
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range want.Records {
+		got, ok := format.ParseRotation([]byte(r.Event))
+		if !ok || got.Key != r.Key || got.Prev != r.Prev || string(format.AppendRotationEvent(nil, r.Key, r.Prev)) != r.Event {
+			t.Errorf("record %d: %s does not parse as a rotation to %s", r.Seq, r.Event, r.Key)
+		}
+	}
+	keysFile, err := os.ReadFile(filepath.Join(vectorDir, "rotated.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, l := range strings.Split(string(keysFile), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			all = append(all, l)
+		}
+	}
+	dir := filepath.Join(vectorDir, "rotated")
+	for i, opts := range []verify.Options{{Key: want.Keys[0].Key}, {Key: want.Keys[1].Key}, {Key: want.Keys[2].Key, AllSignatures: true}, {Keys: all}} {
+		rep, err := verify.Verify(context.Background(), verify.Dir(dir), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Valid || rep.Entries != 12 || len(rep.Keys) != len(want.Keys) {
+			t.Fatalf("options %d: %s, %d entries, keys %+v: %+v", i, rep.Verdict, rep.Entries, rep.Keys, rep.Problems)
+		}
+		for j, k := range want.Keys {
+			got := rep.Keys[j]
+			if got.Key != k.Key || got.First != k.First || got.Last == nil || *got.Last != k.Last {
+				t.Errorf("options %d: key %d = %+v, want %+v", i, j, got, k)
+			}
+		}
+	}
+	// The library reads it back with its chain.
+	l, err := sealog.Open(dir, sealog.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := l.Keys(); len(got) != 3 || got[2].VerifierKey != want.Keys[2].Key || got[2].From != 11 {
+		t.Fatalf("Log.Keys = %+v", got)
 	}
 }

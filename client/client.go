@@ -31,6 +31,12 @@ type Config struct {
 	// VerifierKey is the log's verifier key, pinned: every checkpoint the
 	// server hands out must be signed by it. Required.
 	VerifierKey string
+	// MoreKeys are more pinned keys of the same log: the keys it was, or
+	// will be, rotated to (docs/KEYS.md). A checkpoint signed by any
+	// pinned key is accepted, and the consistency proofs between
+	// checkpoints are checked as always, so a rotation does not interrupt
+	// a client that was given the new key beforehand.
+	MoreKeys []string
 	// StateFile, if set, keeps the last checkpoint the client verified,
 	// so that a log rolled back or forked while the client was not
 	// running is caught at its first call. It is written durably, at
@@ -72,12 +78,13 @@ type Config struct {
 // every checkpoint with the last one it trusted. Its methods are safe for
 // concurrent use.
 type Client struct {
-	cfg      Config
-	base     *url.URL
-	hc       *http.Client
-	verifier note.Verifier
-	origin   string
-	log      *slog.Logger
+	cfg       Config
+	base      *url.URL
+	hc        *http.Client
+	verifier  note.Verifier
+	verifiers []note.Verifier // verifier, then Config.MoreKeys
+	origin    string
+	log       *slog.Logger
 
 	mu      sync.Mutex // guards trusted, savedAt, dirty
 	trusted trusted
@@ -120,7 +127,14 @@ func New(cfg Config) (*Client, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient, verifier: v, origin: v.Name(), log: lg}
+	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient, verifier: v, origin: v.Name(), log: lg, verifiers: []note.Verifier{v}}
+	for i, k := range cfg.MoreKeys {
+		mv, err := note.NewVerifier(k)
+		if err != nil || mv.Name() != v.Name() {
+			return nil, fmt.Errorf("client: Config.MoreKeys[%d]: not a verifier key of %q", i, v.Name())
+		}
+		c.verifiers = append(c.verifiers, mv)
+	}
 	if cfg.StateFile != "" {
 		if err := c.loadState(); err != nil {
 			return nil, err

@@ -56,7 +56,7 @@ func (e *ConsistencyError) Error() string {
 
 // openCheckpoint verifies a signed checkpoint with the pinned key.
 func (c *Client) openCheckpoint(msg []byte) (checkpoint.Checkpoint, error) {
-	ck, _, err := checkpoint.Open(msg, note.VerifierList(c.verifier), c.origin)
+	ck, _, err := checkpoint.Open(msg, note.VerifierList(c.verifiers...), c.origin)
 	if err != nil {
 		return ck, fmt.Errorf("client: the server's checkpoint does not verify with the pinned key: %w", err)
 	}

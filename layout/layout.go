@@ -46,6 +46,10 @@ const (
 	// WitnessedFile is the newest checkpoint cosigned by a witness
 	// policy's quorum, kept by 'sealog serve --policy' (docs/WITNESS.md).
 	WitnessedFile = "witnessed"
+	// KeysFile lists the verifier keys a log was rotated to, one a line: a
+	// convenience for the writer's own checks (docs/FORMAT.md section 1);
+	// verifiers ignore it.
+	KeysFile = "keys"
 )
 
 // FormatName is the value of Metadata.Format for this version.

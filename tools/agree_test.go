@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -26,9 +27,10 @@ import (
 
 // opts is how both verifiers are run on a case.
 type opts struct {
-	key string   // "": the key in the log
-	cps [][]byte // trusted checkpoints, as files
-	all bool     // every batch signature
+	key  string   // "": the key in the log
+	keys []string // more trusted keys (--keys FILE)
+	cps  [][]byte // trusted checkpoints, as files
+	all  bool     // every batch signature
 }
 
 // both runs both verifiers with a deadline each (a hang fails the test)
@@ -44,6 +46,13 @@ func both(t *testing.T, dir string, o opts) (pyReport, *verify.Report) {
 	}
 	if o.all {
 		args = append(args, "--all-signatures")
+	}
+	if len(o.keys) > 0 {
+		f := filepath.Join(t.TempDir(), "keys")
+		if err := os.WriteFile(f, []byte("# trusted keys\n"+strings.Join(o.keys, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--keys", f)
 	}
 	for i, cp := range o.cps {
 		f := filepath.Join(t.TempDir(), fmt.Sprintf("cp%d", i))
@@ -69,7 +78,7 @@ func both(t *testing.T, dir string, o opts) (pyReport, *verify.Report) {
 	if err := json.Unmarshal(out, &py); err != nil {
 		t.Fatalf("verify.py output is not JSON (exit %d): %v\n%s\n%s", code, err, out, stderr.Bytes())
 	}
-	g, gerr := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: o.key, Checkpoints: o.cps, AllSignatures: o.all})
+	g, gerr := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: o.key, Keys: o.keys, Checkpoints: o.cps, AllSignatures: o.all})
 	if ctx.Err() != nil {
 		t.Fatalf("the Go verifier hung on %s", dir)
 	}

@@ -73,8 +73,11 @@ func FuzzDifferential(f *testing.F) {
 func mutatedLog(t *testing.T, r *rand.Rand) (string, opts) {
 	t.Helper()
 	l := speclog.New(fmt.Sprint(r.Uint64()), "diff.example/audit")
-	for range 2 + r.IntN(5) {
+	for i := range 2 + r.IntN(5) {
 		l.Append(1 + r.IntN(4))
+		if r.IntN(5) == 0 {
+			l.Rotate(fmt.Sprint("rotation ", i)) // docs/FORMAT.md section 5a
+		}
 	}
 	if r.IntN(3) == 0 {
 		l.Erase(uint64(r.IntN(int(l.Size()))), "reason")
@@ -86,10 +89,12 @@ func mutatedLog(t *testing.T, r *rand.Rand) (string, opts) {
 	if err := l.Write(dir, speclog.WriteOptions{SegmentEntries: 1 + r.IntN(6), Compress: r.IntN(4) == 0}); err != nil {
 		t.Fatal(err)
 	}
-	o := opts{key: l.VKey}
-	switch r.IntN(6) {
+	o := opts{key: l.VKeys[r.IntN(len(l.VKeys))]} // any key of the chain will do
+	switch r.IntN(7) {
 	case 0:
 		o.key = ""
+	case 6:
+		o.key, o.keys = "", l.VKeys
 	case 1:
 		o.cps = [][]byte{l.Notes[l.Ends[r.IntN(len(l.Ends))]]}
 	case 2:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent verifier for sealog logs, written from docs/FORMAT.md alone (§n cites its sections); standard library
 plus the `openssl` (Ed25519) and `zstd` commands. tools/verify_test.go holds it to the Go verifier, verdict for verdict.
-Usage: verify.py DIR [--key KEY] [--checkpoint FILE]... [--all-signatures] [--json]"""
+Usage: verify.py DIR [--key KEY] [--keys FILE] [--checkpoint FILE]... [--all-signatures] [--json]"""
 import argparse, base64, calendar, errno, functools, hashlib, json, os, pathlib, re, shutil, stat, subprocess, sys, tempfile
 
 MAXLINE, MAXSEQ, MAXSIZE, MAXPROBLEMS = 4 << 20, (1 << 63) - 2, (1 << 63) - 1, 1000  # §3.1
@@ -12,6 +12,7 @@ TIME = re.compile(rb'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-
 STR = rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'  # a JSON string, bytes from 0x80 as they are (§5)
 ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resource":"entry/(0|[1-9][0-9]{0,19})","payload":'
                    rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
+ROTATE = re.compile(rb'\{"kind":"sealog\.rotate","payload":\{"key":"([!#-\[\]-~]+)","prev":"([!#-\[\]-~]+)"\}\}')  # §5a
 SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
 CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
@@ -164,7 +165,7 @@ def parse_line(line):
         if (sig := b64(body[q + 1:-1], SIGSIZE)) is None:
             return 'SIG is not canonical base64 of 68 bytes'
         body = body[:q + 1 - 8]
-    e = dict(seq=seq, time=t, prev=prev, sig=sig, erased=False, record=None)
+    e = dict(seq=seq, time=t, prev=prev, sig=sig, erased=False, record=None, rotation=None)
     if m := re.fullmatch(rb'","body_hash":"([0-9a-f]{64})"', body):  # §5: an erased entry; BODYHASH is its body hash
         e.update(body_hash=bytes.fromhex(m[1].decode()), erased=True)
     elif (m := re.match(rb'","salt":"([0-9a-f]{32})","event":', body)) and body[m.end():].startswith(b'{') \
@@ -173,6 +174,8 @@ def parse_line(line):
         e['body_hash'] = SHA(bytes.fromhex(m[1].decode()) + event)  # §4.1
         if (r := ERASE.fullmatch(event)) and r[1] == r[3] and int(r[1]) <= MAXSEQ:  # §5: an erasure record
             e['record'] = (int(r[1]), bytes.fromhex(r[2].decode()))
+        elif r := ROTATE.fullmatch(event):  # §5a: a rotation record (new key, previous key)
+            e['rotation'] = (r[1].decode(), r[2].decode())
     else:
         return 'neither a live nor an erased entry line'
     e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
@@ -196,11 +199,57 @@ class Tree:
             h = SHA(b'\x01' + left + h)
         return h
 
+def ckpt_text(origin, size, root):
+    return b'%s\n%d\n%s\n' % (origin.encode(), size, base64.b64encode(root))
+
+class Chain:
+    """§5a: the chain of keys as the scan reads it. The first key is the candidate (trusted keys, then the log's own)
+    whose key hash the first batch signature carries, else the first; a rotation record ending its batch and signed
+    by the key in effect hands over to the key it names, for trees of size seq+2 on."""
+
+    def __init__(self, origin, candidates):
+        self.origin, self.candidates, self.chosen, self.matched = origin, candidates, False, False
+        self.epochs = [dict(frm=1, rotation=None, key=candidates[0], checked=True)]
+
+    def choose(self, sig):
+        for k in [] if self.chosen else self.candidates:
+            if k.hash == sig[:4] and k.name == self.origin:
+                self.epochs[0]['key'], self.matched = k, True
+                break
+        self.chosen = True
+
+    def at(self, size):
+        return next((e for e in reversed(self.epochs[1:]) if size >= e['frm']), self.epochs[0])
+
+    def rotate(self, seq, rot, p):
+        """Why the record at seq is a forged rotation, or None (the chain goes on with its key)."""
+        if not self.matched:
+            return None  # no given key signs the first batch: no rotation can be judged
+        cur, k = self.at(seq + 1)['key'], None
+        try:
+            k = Key(rot[0])
+        except ValueError:
+            pass
+        ok = cur.verify(ckpt_text(self.origin, p['size'], p['root']), p['sig']) if p and p['root'] is not None else None
+        why = 'does not end its batch' if p is None else 'hands over from another key than the one in effect' \
+            if rot[1] != cur.text else 'names no verifier key of the log' if k is None or k.name != self.origin else \
+            'names a key the chain already used' if any(e['key'].hash == k.hash for e in self.epochs) else \
+            'is not signed by the key it hands over from' if ok is False else None
+        if why:
+            return 'entry %d is a rotation record that %s: a forged rotation' % (seq, why)
+        self.epochs.append(dict(frm=seq + 2, rotation=seq, key=k, checked=ok is True))
+
+    def ranges(self, n, trusted):
+        return [dict(key=e['key'].text, first=e['frm'] - 1 if i else 0, rotation=e['rotation'], trusted=e['key'].hash in trusted,
+                     last=self.epochs[i + 1]['rotation'] if i + 1 < len(self.epochs) else n - 1 if n > 0 and n - 1 >= (e['frm'] - 1 if i else 0) else None)
+                for i, e in enumerate(self.epochs)]
+
 class Scan:
     """§9 step 3: one pass over the segments, line by line, as the Go checker does (docs/FORMAT.md §9 spells it out)."""
 
-    def __init__(self, key, origin, want, all_sigs):
-        self.key, self.origin, self.want, self.all_sigs = key, origin, want, all_sigs
+    def __init__(self, candidates, origin, want, all_sigs):
+        self.chain, self.origin, self.want, self.all_sigs = Chain(origin, candidates), origin, want, all_sigs
+        self.forged_rotations = 0
         self.tree, self.intact, self.roots, self.problems, self.omitted_first, self.omitted = Tree(), True, {}, [], None, 0
         self.entries = self.next = self.last_time = self.torn = 0
         self.last, self.last_ok, self.brk, self.held, self.anomaly, self.flagged = bytes(32), True, None, None, False, set()
@@ -322,18 +371,24 @@ class Scan:
             self.prev_size, self.seen, self.newest = self.next, self.seen + 1, p
             if not self.anomaly and self.intact:
                 self.clean = [p] + self.clean[:1]
-            if e['sig'][:4] != self.key.hash:
+            self.chain.choose(e['sig'])
+            if e['sig'][:4] != self.chain.at(p['size'])['key'].hash:
                 self.foreign.append(p)
                 self.failed, self.fails = self.failed + self.all_sigs, self.fails + [p] * self.all_sigs
             elif self.all_sigs:
                 self.check_sig(p, True)
+        if e['rotation']:  # §5a
+            why = self.chain.rotate(seq, e['rotation'], p if e['sig'] is not None else None)
+            if why:
+                self.forged_rotations += 1
+                self.mark_changed(seq, 'rotation', why, where)
 
     def check_sig(self, p, count_unchecked):
         """§6.2: a batch signature, on the checkpoint its line implies: True, False, or None (not checkable)."""
         if p['root'] is None:
             self.unchecked += count_unchecked
             return None
-        ok = self.key.verify(b'%s\n%d\n%s\n' % (self.origin.encode(), p['size'], base64.b64encode(p['root'])), p['sig'])
+        ok = self.chain.at(p['size'])['key'].verify(ckpt_text(self.origin, p['size'], p['root']), p['sig'])
         if ok:
             self.verified, self.max_ok = self.verified + 1, max(self.max_ok, p['size'])
         elif ok is False:
@@ -456,9 +511,11 @@ class Scan:
             self.mark_changed(self.brk[0], 'chain', 'the last entry does not chain to the one before', self.brk[1])
             self.brk = None
 
-def verify(d, key_text, trusted, all_sigs=False):
-    """§9: the whole procedure; returns the report. Raises OSError or InputError (exit 3)."""
+def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
+    """§9: the whole procedure; returns the report. key_texts: the trusted keys, or None for the log's own (§5a: any
+    key of the chain may be the trusted one). Raises OSError or InputError (exit 3)."""
     pre, meta_missing = [], False
+    key_text = key_texts[0] if key_texts else None
     try:  # step 1
         meta = read_metadata(d)
         origin, key = meta['origin'], Key(meta['key'] if key_text is None else key_text)
@@ -468,20 +525,34 @@ def verify(d, key_text, trusted, all_sigs=False):
         key = Key(key_text)  # with a key from outside, a log without metadata is a damaged log
         origin, meta, meta_missing = key.name, None, isinstance(e, FileNotFoundError)
         pre.append([None, 'metadata', "the log's metadata is damaged: %s" % e])
-    cps = []
+    trusted_keys = [key] + [Key(t) for t in (key_texts or [])[1:]]
+    trusted_hashes = {k.hash for k in trusted_keys}
+    candidates = list({k.hash: k for k in trusted_keys}.values())
+    try:  # §5a: the log's own key may start a chain that leads to a trusted key
+        lk = Key(meta['key']) if key_text is not None and meta and not no_log_key else None
+        candidates += [lk] if lk and lk.name == origin and lk.hash not in {k.hash for k in candidates} else []
+    except ValueError:
+        pass
+    cps, pending = [], []
     for name, data in trusted:  # trusted checkpoints: one that is not a checkpoint of the log is the caller's error
+        data = normalize(data)
         try:
-            cps.append(('trusted checkpoint', c := parse_checkpoint(normalize(data), key, key.name)))
+            c = parse_checkpoint(data, key, key.name)
+            for k in trusted_keys[1:]:
+                c = parse_checkpoint(data, k, key.name) if c[2] is False else c
         except InputError as e:
             raise InputError('%s: %s' % (name, e))
-        if c[2] is False:  # not signed by the key: evidence of nothing about the log
-            raise InputError('%s: not signed by the key %s' % (name, key.name))
+        if c[2] is False:  # not signed by a trusted key: perhaps by a later key of the chain (checked after the scan)
+            pending.append((len(cps), name, data))
+        cps.append(('trusted checkpoint', c))
+    ck_raw = None
     try:  # step 2: the checkpoint file, read before the segments
-        cps.insert(0, ('checkpoint file', parse_checkpoint(read_small(os.path.join(d, 'checkpoint')), key, origin)))
+        cps.insert(0, ('checkpoint file', parse_checkpoint(ck_raw := read_small(os.path.join(d, 'checkpoint')), key, origin)))
     except FileNotFoundError:
         pass
     except InputError as e:
-        cps.insert(0, ('checkpoint file', str(e)))
+        ck_raw = cps.insert(0, ('checkpoint file', str(e)))
+    pending = [(i + (cps[0][0] == 'checkpoint file'), n, b) for i, n, b in pending]
     segs = stat.S_ISDIR(os.lstat(os.path.join(d, 'segments')).st_mode) if os.path.lexists(os.path.join(d, 'segments')) else False
     if not segs:
         if key_text is None:
@@ -490,11 +561,22 @@ def verify(d, key_text, trusted, all_sigs=False):
             raise InputError('nothing of a sealog log here')
         pre.append([None, 'segment', "the log's segments directory is gone"])
     want = {c[0] for _, c in cps if isinstance(c, tuple)}
-    s = Scan(key, origin, want, all_sigs)
+    s = Scan(candidates, origin, want, all_sigs)
     s.run(d, pre if segs else None)  # step 3 (an OSError means the log cannot be read: exit 3)
     if not segs:
         s.problems = pre + s.problems
-    return conclude(s, d, key, origin, key_text, cps, trusted, all_sigs)
+    chain = s.chain
+    if key_text is not None and not no_log_key and not any(e['key'].hash in trusted_hashes for e in chain.epochs):
+        return verify(d, key_texts, trusted, all_sigs, True)  # the log's own key led to no trusted key
+    if ck_raw is not None and len(chain.epochs) > 1:  # §5a: the checkpoint file is by the key in effect at its size
+        cps[0] = ('checkpoint file', parse_checkpoint(ck_raw, chain.at(cps[0][1][0])['key'], origin))
+    for i, name, data in pending:
+        e = chain.at(cps[i][1][0])
+        c = parse_checkpoint(data, e['key'], key.name)
+        if c[2] is not True or e['frm'] > 1 and not e['checked'] and e['key'].hash not in trusted_hashes:
+            raise InputError('%s: not signed by a trusted key, nor by the key the chain authorises at its size' % name)
+        cps[i] = ('trusted checkpoint', c)
+    return conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, trusted_hashes)
 
 def default_sigs(s):
     """§9 step 4: the newest batch signature; if it fails, the newest one made before any entry problem that verifies."""
@@ -502,7 +584,7 @@ def default_sigs(s):
     def attempt(p):
         if p is None or p['root'] is None:
             return False
-        own = p['sig'][:4] == s.key.hash
+        own = p['sig'][:4] == s.chain.at(p['size'])['key'].hash
         checked[0] += own
         ok = s.check_sig(p, False) if own else False
         return bool(ok)
@@ -513,7 +595,7 @@ def default_sigs(s):
     s.failed, s.fails = s.failed + len(s.foreign), sorted(s.fails + s.foreign, key=lambda p: p['size'])
     s.unchecked = s.seen - len(s.foreign) - checked[0]
 
-def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
+def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, trusted_hashes):
     """§9 steps 4 to 6, as the Go verifier concludes (verify/verdict.go)."""
     if not all_sigs:
         default_sigs(s)
@@ -555,7 +637,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
         s.tail_break is not None and first == s.tail_break or \
         any(f['size'] > auth and not entry_problem_before(f['size']) for f in s.fails) or forked and not entry_problem_before(MAXSIZE)
     if key_ok and not all_sigs and second:  # §9: locate the damage with every batch signature, in a second pass
-        s2 = Scan(key, origin, set(), True)
+        s2 = Scan(candidates, origin, set(), True)
         s2.run(d, [] if os.path.isdir(os.path.join(d, 'segments')) else None)
         s.verified, s.failed, s.unchecked, s.max_ok, s.fails = s2.verified, s2.failed, s2.unchecked, s2.max_ok, s2.fails
         s.uncheckable = s2.uncheckable
@@ -621,6 +703,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
             'signatures_verified': verified, 'signatures_failed': failed, 'signatures_unchecked': s.unchecked,
             'changed_count': s.changed, 'missing_count': s.missing, 'inserted_count': s.inserted,
             'reordered_count': s.reordered, 'tampered_count': s.changed + s.missing + s.inserted + s.reordered,
+            'keys': s.chain.ranges(s.next, trusted_hashes), 'forged_rotation_count': s.forged_rotations,
             'problems': ['%s: %s%s' % (p[1], '' if p[0] is None else 'entry %d: ' % p[0], p[2]) for p in s.problems] +
                         (['… and %d more problems' % s.omitted] if s.omitted else [])}
 
@@ -641,26 +724,31 @@ def human(r):
            'truncation: ' + ('TRUNCATED' if r['truncated'] else ('ruled out up to size %d; later entries not covered' % r['truncation_checked_to'])
                              if r['truncation_checked'] and cut else 'ruled out by a trusted checkpoint' if r['truncation_checked'] else
                              'NOT checked: no checkpoint from outside the log (a tail cut with the checkpoint file is undetectable)'),
-           r['first_invalid'] is not None and 'first invalid entry: seq %d' % r['first_invalid']]
+           r['first_invalid'] is not None and 'first invalid entry: seq %d' % r['first_invalid']] + \
+          (['key %s%s: entries %d to %s' % (k['key'], ' (trusted)' if k['trusted'] else '', k['first'], 'none' if k['last'] is None else k['last'])
+            for k in r['keys']] if len(r.get('keys', [])) > 1 else [])
     return '\n'.join([line for line in out if line] + ['problem: ' + p for p in r['problems']])
 
 def main():
     ap = argparse.ArgumentParser(description='Verify a sealog log (docs/FORMAT.md §9). Exit 0 valid, 1 invalid, 2 usage, 3 unreadable.')
     ap.add_argument('dir')
     ap.add_argument('--key', help='the verifier key, or a file holding it (default: the key in sealog.json)')
+    ap.add_argument('--keys', help='a file of trusted verifier keys, one a line (# comments); any key of the chain will do (§5a)')
     ap.add_argument('--checkpoint', action='append', default=[], help='a trusted signed checkpoint file (repeatable)')
     ap.add_argument('--all-signatures', action='store_true', help='verify every batch signature')
     ap.add_argument('--json', action='store_true', help='print one JSON object')
     a = ap.parse_args()
     try:
         key = pathlib.Path(a.key).read_text() if a.key and os.path.isfile(a.key) else a.key  # key text, or a .pub file
-        key is None or Key(key)  # a malformed key is a usage error
+        keys = ([key.strip()] if key else []) + ([ln.strip() for ln in pathlib.Path(a.keys).read_text().splitlines()
+                                                 if ln.strip() and not ln.strip().startswith('#')] if a.keys else [])
+        [Key(k) for k in keys]  # a malformed key is a usage error
     except (OSError, ValueError) as e:
         print('verify.py: %s' % e, file=sys.stderr)
         return 2
     try:
         trusted = [('--checkpoint ' + path, read_small(path)) for path in a.checkpoint]
-        r = verify(a.dir, key, trusted, a.all_signatures)
+        r = verify(a.dir, keys or None, trusted, a.all_signatures)
     except (OSError, InputError) as e:  # the log or an input cannot be read
         r = dict(valid=False, verdict='error', error=str(e), entries=0, authenticated=0, first_invalid=None, problems=[str(e)])
         print(json.dumps(r) if a.json else 'cannot verify: %s' % e)

@@ -235,6 +235,21 @@ func (c *checker) entry(r *lineResult, at place) {
 			p.root = c.edge.Root()
 		}
 		c.sigs.add(&p)
+		if r.rotation != nil {
+			c.rotation(r, at, &p)
+		}
+	} else if r.rotation != nil {
+		c.rotation(r, at, nil)
+	}
+}
+
+// rotation follows a rotation record (docs/FORMAT.md section 5a): the
+// chain goes on with its key, or the record is forged, which is tampering
+// at the record.
+func (c *checker) rotation(r *lineResult, at place, p *sigPoint) {
+	if why := c.sigs.chain.rotate(r.seq, *r.rotation, p); why != "" {
+		c.rep.ForgedRotations++
+		c.changed(r.seq, "rotation", at, why)
 	}
 }
 

@@ -14,6 +14,9 @@ type ckpt struct {
 	source string // "checkpoint file" or "trusted checkpoint"
 	c      checkpoint.Checkpoint
 	err    error // nil: its signature verified
+	// pending is i+1 for the i-th trusted checkpoint not signed by a
+	// trusted key, checked against the chain's keys after the stream.
+	pending int
 }
 
 func openCheckpoint(b []byte, v note.Verifier, origin, source string) *ckpt {
@@ -40,7 +43,7 @@ func defaultSigs(b *sigBook) sigResults {
 		if p.sig == nil || !p.ok {
 			return false
 		}
-		own := keyHashOf(p.sig) == b.keyHash
+		own := keyHashOf(p.sig) == b.keyHash(p.size)
 		if own {
 			checked++
 		}

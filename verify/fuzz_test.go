@@ -66,7 +66,7 @@ func FuzzCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep := &Report{Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}}
 		segs := []Segment{{Name: layout.SegmentName(0, false)}}
-		book := newSigBook(v, "vectors.example/audit", 50)
+		book := newSigBook([]candidate{{key, v}}, "vectors.example/audit", 50)
 		vr := &verification{ctx: context.Background(), opts: Options{MaxProblems: 50, MaxErased: 8}, rep: rep, v: v, origin: "vectors.example/audit"}
 		vr.ch = newChecker(rep, segs, 50, []uint64{5, 23}, book, 8)
 		c := vr.ch

@@ -22,6 +22,10 @@ const (
 	// or was rewritten and re-signed from its start. No entry is counted as
 	// changed: nothing can be said of them without the log's key.
 	VerdictWrongKey = "wrong-key"
+	// VerdictRevoked: nothing else is wrong, but entries are covered only
+	// by a revoked key's signatures past its revocation point
+	// (Options.Revocations; Report.Revoked says which).
+	VerdictRevoked = "revoked"
 	// VerdictIncomplete: the log could not be checked completely (a limit
 	// was reached); what was checked is in order.
 	VerdictIncomplete = "incomplete"
@@ -105,6 +109,16 @@ type Report struct {
 	// TornBytes is the length of an unterminated line at the end of the
 	// last segment: a write cut short, not part of the log.
 	TornBytes int `json:"torn_bytes"`
+
+	// Keys is the log's chain of keys as the verifier followed it: each
+	// key and the entries whose batches it signs (one key for a log never
+	// rotated). ForgedRotations counts rotation records that do not hand
+	// over from the key in effect with its signature (also in Changed).
+	Keys            []KeyRange `json:"keys"`
+	ForgedRotations int        `json:"forged_rotation_count"`
+	// Revoked says, for each revocation statement given, which entries
+	// only the revoked key vouches for past its point.
+	Revoked []RevokedRange `json:"revoked,omitempty"`
 
 	// Checkpoint is the newest signed checkpoint the log was checked
 	// against.

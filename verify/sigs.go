@@ -21,6 +21,7 @@ type sigPoint struct {
 	ok    bool  // root is known (the tree was intact up to here)
 	clean bool  // no entry problem was seen before this line
 	from  uint64
+	v     note.Verifier // the key the chain expects here, set by sigBook.add (for the pool's goroutines)
 }
 
 // sigBook keeps what verification needs of the batch signatures without
@@ -29,9 +30,8 @@ type sigPoint struct {
 // entries before the damage), the counts, and, with every signature
 // checked, the lowest failure and the failures beyond the first few.
 type sigBook struct {
-	v       note.Verifier
-	origin  string
-	keyHash uint32
+	chain  *keyChain
+	origin string
 
 	newest sigPoint
 	clean  [2]sigPoint // clean[0] the newest
@@ -46,9 +46,13 @@ type sigBook struct {
 	all *sigPool // every signature checked, when set
 }
 
-func newSigBook(v note.Verifier, origin string, maxKeep int) *sigBook {
-	return &sigBook{v: v, origin: origin, keyHash: v.KeyHash(), maxKeep: maxKeep}
+func newSigBook(candidates []candidate, origin string, maxKeep int) *sigBook {
+	return &sigBook{chain: newKeyChain(origin, candidates), origin: origin, maxKeep: maxKeep}
 }
+
+// keyHash returns the key hash the chain expects on the signature of the
+// tree of the first size entries.
+func (b *sigBook) keyHash(size uint64) uint32 { return b.chain.at(size).v.KeyHash() }
 
 // add takes the signature point on the line just read.
 func (b *sigBook) add(p *sigPoint) {
@@ -58,7 +62,9 @@ func (b *sigBook) add(p *sigPoint) {
 	if p.clean && p.ok {
 		b.clean[1], b.clean[0] = b.clean[0], *p
 	}
-	if h := binary.BigEndian.Uint32(p.sig); h != b.keyHash {
+	b.chain.choose(p.sig)
+	p.v = b.chain.at(p.size).v
+	if h := binary.BigEndian.Uint32(p.sig); h != p.v.KeyHash() {
 		b.foreignN++
 		b.otherHash = h
 		if len(b.foreign) < b.maxKeep {
@@ -78,9 +84,13 @@ func (b *sigBook) add(p *sigPoint) {
 	}
 }
 
-// check verifies one signature point.
-func (b *sigBook) check(p *sigPoint) bool {
-	return p.ok && checkpoint.VerifyText(b.v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
+// check verifies one signature point with the key the book's chain
+// expects at its size. Not for the pool's goroutines, which run while the
+// chain grows: they use checkWith(p, p.v).
+func (b *sigBook) check(p *sigPoint) bool { return b.checkWith(p, b.chain.at(p.size).v) }
+
+func (b *sigBook) checkWith(p *sigPoint, v note.Verifier) bool {
+	return p.ok && checkpoint.VerifyText(v, checkpoint.Checkpoint{Origin: b.origin, Size: p.size, Root: p.root}.Text(), p.sig)
 }
 
 // sigPool checks batch signatures on a pool of goroutines: every one, for
@@ -106,7 +116,7 @@ func startSigPool(ctx context.Context, b *sigBook, workers int) *sigPool {
 		go func() {
 			defer s.wg.Done()
 			for p := range s.jobs {
-				if ctx.Err() == nil && b.check(&p) {
+				if ctx.Err() == nil && b.checkWith(&p, p.v) {
 					s.mu.Lock()
 					s.verified++
 					s.maxOK = max(s.maxOK, p.size)

@@ -99,6 +99,7 @@ type lineResult struct {
 	bodyHash format.Hash    // of an erased entry
 	record   format.Erasure // what an erasure record names, when isRecord
 	isRecord bool
+	rotation *format.Rotation // what a rotation record names
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*chunkSize); return &b }}
@@ -139,6 +140,9 @@ func analyze(line []byte) lineResult {
 		r.bodyHash = l.BodyHash
 	} else {
 		r.record, r.isRecord = format.ParseErasure(l.Event)
+		if rot, ok := format.ParseRotation(l.Event); ok {
+			r.rotation = &rot
+		}
 	}
 	return r
 }

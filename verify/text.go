@@ -29,6 +29,8 @@ func (r *Report) Status() string {
 		return "WRONG KEY"
 	case r.Verdict == VerdictIncomplete:
 		return "INCOMPLETE"
+	case r.Verdict == VerdictRevoked:
+		return "REVOKED"
 	}
 	return "TAMPERED"
 }
@@ -61,6 +63,8 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	} else {
 		more("(given by the verifier, not read from the log)")
 	}
+	r.writeKeys(p, more)
+	r.writeRevoked(p, more)
 	p("entries:", "%d read in %d segment%s (%s)", r.Entries, r.Segments, plural(r.Segments), byteSize(r.Bytes))
 	p("authenticated:", "%d entr%s covered by a verified signature", r.Authenticated, pluralY(r.Authenticated))
 	sigs := fmt.Sprintf("%d verified, %d failed", r.Signatures, r.SignaturesFailed)

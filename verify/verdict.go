@@ -39,6 +39,9 @@ func (v *verification) conclude() {
 		}
 	}
 	rep.Authenticated = min(auth, ch.next)
+	if !v.wrongKey {
+		v.revoked()
+	}
 	ch.erase.conclude(ch, rep.Authenticated, !v.wrongKey)
 	if v.beyond > ch.next {
 		rep.Missing += v.beyond - ch.next
@@ -87,7 +90,7 @@ func (v *verification) secondPass() (sigResults, bool) {
 		return sigResults{}, false
 	}
 	scratch := &Report{Problems: []Problem{}, Gaps: []Gap{}}
-	book := newSigBook(v.v, v.origin, v.opts.MaxProblems)
+	book := newSigBook(v.candidates, v.origin, v.opts.MaxProblems)
 	ch := newChecker(scratch, segs, v.opts.MaxProblems, nil, book, 1)
 	pool := startSigPool(v.ctx, book, v.opts.Workers)
 	err = stream(v.ctx, segs, ch, Options{Workers: v.opts.Workers, MaxProblems: v.opts.MaxProblems}, 0)
@@ -108,7 +111,7 @@ func (v *verification) explainWrongKey(keyMatches bool) {
 	reason := "no signature in the log verifies with the key given: the log is signed by another key (was the right key given?), or it was rewritten and re-signed from its start"
 	if p := v.ch.sigs.newest; p.sig != nil && v.logKey != "" && !v.rep.KeyFromLog && v.logKey != v.rep.Key {
 		if lv, err := note.NewVerifier(v.logKey); err == nil && lv.Name() == v.origin {
-			b := newSigBook(lv, v.origin, 0)
+			b := newSigBook([]candidate{{v.logKey, lv}}, v.origin, 0)
 			if b.check(&p) {
 				reason = fmt.Sprintf("no signature in the log verifies with the key given; the log's signatures verify with the key stored in its sealog.json, %s: the log is signed by that key (was the right key given?), or it was re-signed with it by someone who rewrote the log", v.logKey)
 			}
@@ -150,12 +153,14 @@ func (v *verification) unsigned() {
 // verdict names the outcome.
 func (v *verification) verdict() string {
 	rep := v.rep
-	tampered, limit := false, false
+	tampered, limit, revoked := false, false, false
 	for _, p := range rep.Problems {
 		switch p.Kind {
 		case "key":
 		case "limit":
 			limit = true
+		case "revoked":
+			revoked = true
 		default:
 			tampered = true
 		}
@@ -165,6 +170,8 @@ func (v *verification) verdict() string {
 		return VerdictValid
 	case tampered || rep.ProblemsOmitted > 0:
 		return VerdictTampered
+	case revoked:
+		return VerdictRevoked
 	case v.wrongKey:
 		return VerdictWrongKey
 	case limit:

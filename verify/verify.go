@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -33,9 +34,13 @@ import (
 // stored in the log itself.
 type Options struct {
 	// Key is the verifier key the auditor trusts (note verifier key text,
-	// as in the log's .pub file). Empty means the key stored in the log,
-	// which proves only that the log agrees with itself.
+	// as in the log's .pub file). Empty (and no Keys) means the key stored
+	// in the log, which proves only that the log agrees with itself.
 	Key string
+	// Keys are more verifier keys the auditor trusts: a rotated log
+	// (docs/FORMAT.md section 5a) is valid when its chain of keys holds a
+	// trusted one, whichever. Key, if set, comes first.
+	Keys []string
 	// Checkpoints are signed checkpoints obtained outside the log: from
 	// receipts, witnesses, or saved earlier with `sealog checkpoint`. Each
 	// must be signed by Key and be consistent with the log; the largest
@@ -48,6 +53,22 @@ type Options struct {
 	// the ones needed to authenticate it. Slower; the result is the same
 	// unless a signature alone was tampered with.
 	AllSignatures bool
+	// Revocations are revocation statements (docs/KEYS.md): each names a
+	// key and a tree size after which nothing the key signs is trusted.
+	// The report lists the entries covered only by such signatures
+	// (Report.Revoked), and the log is not valid if there are any. Each
+	// must be signed by a trusted key other than the one it revokes, or by
+	// the key that one handed over to before the point: otherwise Verify
+	// returns an *InputError.
+	Revocations [][]byte
+	// Witnesses are the C2SP cosignature/v1 verifier keys of witnesses
+	// the auditor trusts: a trusted checkpoint (Checkpoints) one of them
+	// cosigned before a revocation's time still vouches for its entries.
+	Witnesses []string
+	// ExistedBefore, if set, returns a time before which a trusted
+	// checkpoint provably existed (an RFC 3161 timestamp the caller
+	// checked), for revocations as Witnesses are.
+	ExistedBefore func(c checkpoint.Checkpoint, note []byte) (time.Time, bool)
 	// Workers is the number of parsing and hashing goroutines; 0 means
 	// GOMAXPROCS.
 	Workers int
@@ -88,6 +109,14 @@ type verification struct {
 	beyond         uint64   // the largest checkpoint size beyond the log
 	badCheckpoints []string // checkpoints whose signature fails, described
 	wrongKey       bool
+
+	trusted    map[string]bool // keyID of each trusted key
+	candidates []candidate     // for the chain's first key (chain.go)
+	noLogKey   bool            // the rerun without the log's key as a candidate
+	ckFile     []byte          // the checkpoint file, verified once the chain is known
+	pendingCks [][]byte        // trusted checkpoints not signed by a trusted key: by a later key of the chain?
+	revs       []Revocation    // authenticated revocation statements
+	witnesses  []witness
 }
 
 // Verify verifies the log that src reads. It returns an error only when
@@ -108,11 +137,29 @@ func Verify(ctx context.Context, src Source, opts Options) (*Report, error) {
 	if opts.MaxErased <= 0 {
 		opts.MaxErased = 1 << 20
 	}
-	v := &verification{ctx: ctx, src: src, opts: opts}
+	rep, err := verifyOnce(ctx, src, opts, false)
+	if err == errUntrustedChain {
+		// The log's own key started a chain that holds no trusted key: say
+		// what the trusted key makes of the log, as without a chain.
+		rep, err = verifyOnce(ctx, src, opts, true)
+	}
+	return rep, err
+}
+
+var errUntrustedChain = errors.New("the chain holds no trusted key")
+
+func verifyOnce(ctx context.Context, src Source, opts Options, noLogKey bool) (*Report, error) {
+	v := &verification{ctx: ctx, src: src, opts: opts, noLogKey: noLogKey}
 	if err := v.open(); err != nil {
 		return nil, err
 	}
 	if err := v.read(); err != nil {
+		return nil, err
+	}
+	if err := v.afterChain(); err != nil {
+		return nil, err
+	}
+	if err := v.checkRevocations(); err != nil {
 		return nil, err
 	}
 	v.conclude()
@@ -124,14 +171,18 @@ func (v *verification) open() error {
 	opts := v.opts
 	origin, logKey, metaErr := v.src.Metadata()
 	damagedMeta := errors.Is(metaErr, layout.ErrNotLog) || errors.Is(metaErr, layout.ErrBadMetadata)
-	if metaErr != nil && (opts.Key == "" || !damagedMeta) {
+	given := opts.Key != "" || len(opts.Keys) > 0 // a key from outside the log
+	if metaErr != nil && (!given || !damagedMeta) {
 		return metaErr
 	}
 	v.origin, v.logKey = origin, logKey
 	rep := &Report{Origin: origin, Key: opts.Key, Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}, Live: v.src.Live()}
 	v.rep = rep
-	if opts.Key == "" {
+	if opts.Key == "" && len(opts.Keys) == 0 {
 		rep.Key, rep.KeyFromLog = logKey, true
+	}
+	if rep.Key == "" && len(opts.Keys) > 0 {
+		rep.Key = opts.Keys[0]
 	}
 	var err error
 	if v.v, err = note.NewVerifier(rep.Key); err != nil {
@@ -143,9 +194,19 @@ func (v *verification) open() error {
 	if metaErr != nil {
 		v.origin, rep.Origin = v.v.Name(), v.v.Name()
 	}
+	if err := v.trustedKeys(); err != nil {
+		return err
+	}
 	for i, b := range opts.Checkpoints {
 		what := fmt.Sprintf("trusted checkpoint %d", i+1)
-		c, _, err := checkpoint.Verify(checkpoint.Normalize(b), v.v, v.v.Name())
+		c, err := v.trustedCheckpoint(checkpoint.Normalize(b))
+		if errors.Is(err, checkpoint.ErrNoSignature) && len(v.pendingCks) < len(opts.Checkpoints) {
+			// Perhaps signed by a key the log rotated to: known once the
+			// chain is read (afterChain).
+			v.pendingCks = append(v.pendingCks, checkpoint.Normalize(b))
+			v.cks = append(v.cks, &ckpt{source: "trusted checkpoint", c: c, err: err, pending: len(v.pendingCks)})
+			continue
+		}
 		var oe *checkpoint.OriginError
 		switch {
 		case errors.Is(err, checkpoint.ErrMalformed):
@@ -167,7 +228,7 @@ func (v *verification) open() error {
 	}
 	segs, segErr := v.src.Segments()
 	noSegs := errors.Is(segErr, fs.ErrNotExist)
-	if segErr != nil && (!noSegs || opts.Key == "") {
+	if segErr != nil && (!noSegs || !given) {
 		if noSegs && metaErr == nil {
 			return fmt.Errorf("%w: %v", layout.ErrNotLog, segErr)
 		}
@@ -196,6 +257,7 @@ func (v *verification) open() error {
 	rep.Warnings = append(rep.Warnings, v.src.Warnings()...)
 	rep.Segments = len(segs)
 	if ckFile != nil {
+		v.ckFile = ckFile
 		v.cks = append([]*ckpt{openCheckpoint(ckFile, v.v, v.origin, "checkpoint file")}, v.cks...)
 	}
 	return nil
@@ -213,7 +275,7 @@ func (v *verification) read() error {
 	for _, s := range v.segs {
 		total += s.Size
 	}
-	book := newSigBook(v.v, v.origin, v.opts.MaxProblems)
+	book := newSigBook(v.candidates, v.origin, v.opts.MaxProblems)
 	v.ch = newChecker(v.rep, v.segs, v.opts.MaxProblems, targets, book, v.opts.MaxErased)
 	var pool *sigPool
 	if v.opts.AllSignatures {

@@ -31,7 +31,8 @@ before it are committed and reported, nothing of that line or after it is
 written, and the command exits 3. Empty stdin appends nothing.
 
 Flags:
-    --key FILE            the private signer key (default: $SEALOG_KEY)
+    --key FILE            the private signer key (default: $SEALOG_KEY), or
+                          ssh-agent:FINGERPRINT for a key held in the ssh-agent
     --max-event-size N    the largest event line accepted (default 1MiB; at most 3MiB)
     -v                    report what the library does (on stderr)
 `,
@@ -60,10 +61,11 @@ func runAppend(e *env, args []string) error {
 		return usageError("append: --max-event-size %q: a size up to 3MiB, like 1MiB or 65536", *maxSize)
 	}
 	dir := pos[0]
-	if _, err := requireLog(dir); err != nil {
+	meta, err := requireLog(dir)
+	if err != nil {
 		return err
 	}
-	key, err := loadSigner(e, c, *keyFile)
+	key, err := loadSignerFor(e, c, *keyFile, meta.Origin)
 	if err != nil {
 		return err
 	}

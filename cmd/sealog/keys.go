@@ -14,12 +14,21 @@ import (
 // SEALOG_KEY environment variable when --key is empty. It never prints
 // the key or the file's contents.
 func loadSigner(e *env, c *command, path string) (*sealog.Key, error) {
+	return loadSignerFor(e, c, path, "")
+}
+
+// loadSignerFor is loadSigner for a log whose origin is known, which a key
+// held in an ssh-agent ("ssh-agent:FINGERPRINT", agentkey.go) needs.
+func loadSignerFor(e *env, c *command, path, origin string) (*sealog.Key, error) {
 	if path == "" {
 		path = e.getenv("SEALOG_KEY")
 	}
 	if path == "" {
 		return nil, usageError("%s: missing --key FILE (the private signer key)", c.name).
 			withHint("pass --key FILE or set SEALOG_KEY=FILE; make a key with 'sealog keygen -o FILE'")
+	}
+	if fp, ok := strings.CutPrefix(path, agentPrefix); ok {
+		return loadAgentKey(e, c, fp, origin)
 	}
 	k, err := sealog.LoadKey(path)
 	switch {

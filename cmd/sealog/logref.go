@@ -46,11 +46,16 @@ func openDatabase(ctx context.Context, loc storeopen.Location, key *sealog.Key, 
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	so := storeopen.Options{NoCreate: !create, ReadOnly: key == nil, Logger: opts.Logger, Now: opts.Clock}
-	if key != nil {
-		so.Origin, so.Key = key.Origin(), key.VerifierKey()
-	}
 	opts.Key, opts.ReadOnly = key, key == nil
+	// The key goes to the store only to create a log: an existing one may
+	// have been rotated to key (docs/KEYS.md), which sealog.New checks
+	// against its chain of keys.
+	so.NoCreate = true
 	st, err := storeopen.OpenLocation(octx, loc, so)
+	if errors.Is(err, store.ErrNotLog) && key != nil && create {
+		so.NoCreate, so.Origin, so.Key = false, key.Origin(), key.VerifierKey()
+		st, err = storeopen.OpenLocation(octx, loc, so)
+	}
 	if err != nil {
 		return nil, databaseError(loc, err)
 	}

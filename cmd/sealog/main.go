@@ -50,7 +50,7 @@ func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, showCmd, queryCmd, tailCmd,
 		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
-		importCmd, serveCmd, witnessCmd, tokenCmd, auditCmd, benchCmd, demoCmd, versionCmd,
+		importCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
 

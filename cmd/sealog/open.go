@@ -72,17 +72,22 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 		return openDatabase(e.ctx, loc, key, false, opts)
 	}
 	dir = logPath(dir)
-	meta, err := requireLog(dir)
-	if err != nil {
+	if _, err := requireLog(dir); err != nil {
 		return nil, err
 	}
-	if meta.Key != key.VerifierKey() {
-		return nil, ioError("%s is signed by another key: the log's key is %s, the key given is %s", dir, meta.Key, key.VerifierKey()).
-			withHint("use the signer key this log was created with")
-	}
+	// sealog.Open checks the key: the one the log was created with, or the
+	// newest of its chain after rotations (docs/KEYS.md).
 	opts.Key, opts.File.NoCreate = key, true
 	l, err := sealog.Open(dir, opts)
 	if err != nil {
+		if strings.Contains(err.Error(), "rotated out") {
+			return nil, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		}
+		if strings.Contains(err.Error(), "not by the key given") {
+			return nil, ioError("%s is signed by another key: %s", dir, strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		}
 		return nil, openError(dir, err)
 	}
 	return l, nil

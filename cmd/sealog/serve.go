@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,8 @@ Flags:
     --store LOG        the log: a directory, postgres://… or sqlite:///…
                        (default DIR/log); made on first start
     --key FILE         the signer key (default $SEALOG_KEY, else
-                       DIR/signer.key, made on first start)
+                       DIR/signer.key, made on first start), or
+                       ssh-agent:FINGERPRINT for a key held in the ssh-agent
     --origin NAME      the origin of a key made on first start
                        (default <hostname>/audit)
     --tokens FILE      the tokens file (default DIR/tokens.json)
@@ -231,7 +233,11 @@ func serveUntilDone(e *env, srv *server.Server, l *sealog.Log, ln net.Listener, 
 // makes DIR/signer.key on first start and prints its verifier key.
 func serveKey(e *env, c *command, f *serveFlags) (*sealog.Key, error) {
 	if f.key != "" || e.getenv("SEALOG_KEY") != "" {
-		return loadSigner(e, c, f.key)
+		origin := f.origin
+		if meta, err := requireLog(serveStore(f)); err == nil {
+			origin = meta.Origin
+		}
+		return loadSignerFor(e, c, f.key, origin)
 	}
 	path := filepath.Join(f.data, "signer.key")
 	if _, err := os.Stat(path); err == nil {
@@ -251,14 +257,19 @@ func serveKey(e *env, c *command, f *serveFlags) (*sealog.Key, error) {
 	return loadSigner(e, c, path)
 }
 
+// serveStore returns the log's place: --store, or DIR/log.
+func serveStore(f *serveFlags) string {
+	if f.store != "" {
+		return f.store
+	}
+	return filepath.Join(f.data, "log")
+}
+
 // openServeLog opens the log that --store names (DIR/log by default; a
 // directory or a database URL), creating it on first start, and returns
 // it with a description for messages and its size.
 func openServeLog(ctx context.Context, f *serveFlags, key *sealog.Key, opts sealog.Options) (*sealog.Log, string, uint64, error) {
-	spec := f.store
-	if spec == "" {
-		spec = filepath.Join(f.data, "log")
-	}
+	spec := serveStore(f)
 	if loc, ok, err := databaseLog(spec); err != nil {
 		return nil, "", 0, err
 	} else if ok {
@@ -274,12 +285,16 @@ func openServeLog(ctx context.Context, f *serveFlags, key *sealog.Key, opts seal
 		return l, loc.String(), size, nil
 	}
 	spec = logPath(spec)
-	if meta, err := requireLog(spec); err == nil && meta.Key != key.VerifierKey() {
-		return nil, "", 0, ioError("%s is signed by another key: the log's key is %s, the key given is %s", spec, meta.Key, key.VerifierKey()).
-			withHint("use the signer key this log was created with (--key FILE)")
-	}
 	l, err := sealog.Open(spec, opts)
 	if err != nil {
+		if strings.Contains(err.Error(), "rotated out") {
+			return nil, "", 0, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		}
+		if strings.Contains(err.Error(), "not by the key given") {
+			return nil, "", 0, ioError("%s is signed by another key: %s", spec, strings.TrimPrefix(err.Error(), "sealog: ")).
+				withHint("use the signer key this log is signed by now (--key FILE; its newest key after 'sealog key rotate')")
+		}
 		return nil, "", 0, openError(spec, err)
 	}
 	size, err := logSize(ctx, l, spec)

@@ -17,7 +17,7 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
-	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--policy FILE] [--all-signatures] [--json | -q]
+	usage: `Usage: sealog verify DIR [--key FILE.pub] [--keys FILE] [--checkpoint FILE]... [--policy FILE] [--all-signatures] [--json | -q]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format spanforge FILE [--secret S]... [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format immutable-logging LOGFILE [--anchor FILE] [--json | -q]
@@ -31,7 +31,9 @@ file or the key text). Without it the key stored in the log is used, which
 proves only that the log is consistent with that key. --checkpoint is a
 checkpoint saved earlier ('sealog checkpoint DIR > FILE'), a file of
 receipts (JSON lines with a "checkpoint" member) or a proof file; each
-rules out that the log was cut back below its size. Repeatable.
+rules out that the log was cut back below its size. Repeatable. A log
+whose key was rotated ('sealog key rotate') verifies with any key of its
+chain, and the report lists each key and its entries.
 
 Without --format, a directory holding sealog.json is a sealog log; other
 inputs are detected as Spine, spanforge or immutable-logging, and the
@@ -47,8 +49,15 @@ Flags:
                         or a --checkpoint), and check the log against it; the log's
                         key comes from the policy when --key is not given
     --all-signatures    verify every batch signature, not only the ones needed
+    --revocations FILE  sealog: a revocation statement ('sealog key revoke'); the log
+                        fails if entries are covered only by the revoked key past its
+                        point (repeatable)
+    --witness KEY       sealog: a trusted witness's cosignature/v1 key: its cosignatures
+                        on --checkpoint files made before a revocation still count
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
-    --keys FILE         spine: a keys.json, {"keys":[{"key_id","public_key"}]}
+    --keys FILE         sealog: trusted verifier keys, one a line (# comments): a
+                        rotated log is valid if its chain of keys holds one of them;
+                        spine: a keys.json, {"keys":[{"key_id","public_key"}]}
     --trust FILE        spine/spanforge: what the verifier trusts, shaped like a
                         fixture's verify_with: {"keys":[...],"server_key":{...}}
                         or {"secret":"...","key_map":{...},"secrets":[...]}
@@ -70,6 +79,7 @@ func init() { verifyCmd.run = runVerify }
 // verifyFlags are verify's flags.
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
+	revocations, witnesses             stringsFlag
 	keysFile, trust, anchor, format    string
 	policy                             string
 	asJSON, quiet, allSigs, noProgress bool
@@ -82,6 +92,8 @@ func runVerify(e *env, args []string) error {
 	fl.Var(&f.keys, "key", "")
 	fl.Var(&f.checkpoints, "checkpoint", "")
 	fl.Var(&f.secrets, "secret", "")
+	fl.Var(&f.revocations, "revocations", "")
+	fl.Var(&f.witnesses, "witness", "")
 	fl.StringVar(&f.keysFile, "keys", "", "")
 	fl.StringVar(&f.trust, "trust", "", "")
 	fl.StringVar(&f.anchor, "anchor", "", "")
@@ -150,14 +162,21 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	switch {
 	case len(pos) > 1:
 		return wantArgs(c, pos, 1, 1, "")
-	case f.trust != "" || f.anchor != "" || f.keysFile != "" || len(f.secrets) > 0:
-		return usageError("verify: --trust, --anchor, --keys and --secret are for other tools' logs; %s is a sealog log", pos[0]).
-			withHint("a sealog log takes --key FILE.pub and --checkpoint FILE")
+	case f.trust != "" || f.anchor != "" || len(f.secrets) > 0:
+		return usageError("verify: --trust, --anchor and --secret are for other tools' logs; %s is a sealog log", pos[0]).
+			withHint("a sealog log takes --key FILE.pub, --keys FILE and --checkpoint FILE")
 	case len(f.keys) > 1:
-		return usageError("verify: a sealog log has one key: --key given %d times", len(f.keys))
+		return usageError("verify: --key given %d times; for several trusted keys (a rotated log) use --keys FILE", len(f.keys))
 	}
 	dir := pos[0]
 	opts := verify.Options{AllSignatures: f.allSigs}
+	if f.keysFile != "" {
+		ks, err := readTrustedKeys(f.keysFile)
+		if err != nil {
+			return err
+		}
+		opts.Keys = ks
+	}
 	if len(f.keys) == 1 {
 		k, err := loadVerifierKey(f.keys[0])
 		if err != nil {
@@ -165,7 +184,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		opts.Key = k
 	}
-	src, name, origin, done, err := sealogSource(e, dir, opts.Key)
+	src, name, origin, done, err := sealogSource(e, dir, firstKey(opts))
 	if err != nil {
 		return err
 	}
@@ -187,6 +206,9 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		if wc, err = applyPolicy(f, dir, origin, &opts, &from); err != nil {
 			return err
 		}
+	}
+	if err := readRevocations(&opts, f.revocations, f.witnesses); err != nil {
+		return err
 	}
 	var prog *progress
 	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {

@@ -12,7 +12,7 @@ import (
 var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check an evidence bundle offline",
-	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--policy FILE] [--json | -q]
+	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub | --keys FILE] [--policy FILE] [--json | -q]
 
 Checks an evidence bundle made by 'sealog export', offline and without the
 rest of the log: the checkpoint's signature, each entry's exact line and
@@ -21,13 +21,17 @@ entries are shown as erased). BUNDLE - reads stdin.
 
 --key is the log's verifier key from your own records (a .pub file or the
 key text). Without it the key inside the bundle is used, which proves only
-that the bundle agrees with itself, not who signed it.
+that the bundle agrees with itself, not who signed it. For a log whose key
+was rotated, --keys FILE (one verifier key a line, # comments) accepts a
+bundle signed by any of them: the key the log was signed by when the
+bundle was exported.
 
 Flags:
     --key K    the log's verifier key
     --policy FILE  a witness policy (c2sp.org/tlog-policy): require that the
                bundle's checkpoint is cosigned by its quorum; the log's key
                comes from the policy when --key is not given
+    --keys F   a file of trusted verifier keys (docs/KEYS.md)
     --json     print the result as JSON
     -q         print nothing; the exit code says it all
 
@@ -41,6 +45,7 @@ func runVerifyBundle(e *env, args []string) error {
 	c := verifyBundleCmd
 	fl := newFlags(c)
 	keyArg := fl.String("key", "", "")
+	keysFile := fl.String("keys", "", "")
 	asJSON := fl.Bool("json", false, "")
 	quiet := fl.Bool("q", false, "")
 	policyFile := fl.String("policy", "", "")
@@ -65,7 +70,7 @@ func runVerifyBundle(e *env, args []string) error {
 			return err
 		}
 	}
-	res, err := bundle.Verify(data, vkey)
+	res, err := verifyBundleWith(data, vkey, *keysFile)
 	if err != nil {
 		if errors.Is(err, bundle.ErrNotBundle) {
 			return ioError("%s: %v", pos[0], err).withHint("give a file written by 'sealog export'")

@@ -20,13 +20,14 @@ type state struct {
 	edge     tree.Edge
 	last     tlog.Hash
 	lastTime int64
+	signer   note.Signer // signs the next batch: the key in effect after the last entry
 }
 
 func (s *state) size() uint64 { return s.edge.Size() }
 
 func (s *state) copyFrom(o *state) {
 	s.edge.CopyFrom(&o.edge)
-	s.last, s.lastTime = o.last, o.lastTime
+	s.last, s.lastTime, s.signer = o.last, o.lastTime, o.signer
 }
 
 // same reports whether two states are the same tree (size and last leaf,
@@ -90,6 +91,9 @@ func (bd *builder) add(r *request, now time.Time) {
 		bd.cur.last = leaf
 	}
 	bd.cur.lastTime = t
+	if r.rotate != nil {
+		bd.cur.signer = r.rotate // every later batch (docs/FORMAT.md section 5a)
+	}
 	bd.entries += len(r.evs)
 	bd.reqs = append(bd.reqs, r)
 	if r.erase != nil {
@@ -97,10 +101,13 @@ func (bd *builder) add(r *request, now time.Time) {
 	}
 }
 
-// sign signs the checkpoint of the tree after the batch and puts the
-// signature on the batch's last line. On error nothing changed.
-func (bd *builder) sign(origin string, signer note.Signer) error {
+// sign signs the checkpoint of the tree after the batch with the key in
+// effect at its start (a rotation record in the batch hands over only
+// after it) and puts the signature on the batch's last line. On error
+// nothing changed.
+func (bd *builder) sign(origin string) error {
 	b := &bd.b
+	signer := bd.base.signer
 	text := checkpoint.Checkpoint{Origin: origin, Size: bd.cur.size(), Root: bd.cur.edge.Root()}.Text()
 	sig, err := checkpoint.SignText(text, signer)
 	if err != nil {
@@ -115,8 +122,9 @@ func (bd *builder) sign(origin string, signer note.Signer) error {
 	return nil
 }
 
-// loadState reads the committed state from the store: head, tree edge.
-func loadState(ctx context.Context, st store.Store) (state, error) {
+// loadState reads the committed state from the store: head, tree edge,
+// and which of the known signers signs the next batch.
+func loadState(ctx context.Context, st store.Store, signers []note.Signer) (state, error) {
 	h, err := st.Head(ctx)
 	if err != nil {
 		return state{}, fmt.Errorf("reading the head: %w", err)
@@ -125,5 +133,45 @@ func loadState(ctx context.Context, st store.Store) (state, error) {
 	if err != nil {
 		return state{}, fmt.Errorf("loading the tree at size %d: %w", h.Size, err)
 	}
-	return state{edge: edge, last: h.LastLeaf, lastTime: h.LastTime}, nil
+	signer, err := nextSigner(ctx, st, h, signers)
+	if err != nil {
+		return state{}, err
+	}
+	return state{edge: edge, last: h.LastLeaf, lastTime: h.LastTime, signer: signer}, nil
+}
+
+// nextSigner finds the signer for the batch after head h among the known
+// ones: the key named by a rotation record that ends the log, or else the
+// key that signed the head's checkpoint (the newest known one for an
+// empty log). Another key means another writer rotated the log's key.
+func nextSigner(ctx context.Context, st store.Store, h store.Head, signers []note.Signer) (note.Signer, error) {
+	newest := signers[len(signers)-1]
+	if h.Size == 0 {
+		return newest, nil
+	}
+	want := uint32(0)
+	if ln, err := st.ReadLine(ctx, h.Size-1); err != nil {
+		return nil, fmt.Errorf("reading the last entry: %w", err)
+	} else if l, err := format.ParseLine(ln.Bytes); err == nil && !l.Erased {
+		if r, ok := format.ParseRotation(l.Event); ok {
+			v, err := note.NewVerifier(r.Key)
+			if err != nil {
+				return nil, fmt.Errorf("the rotation record ending the log names a malformed key: %v", err)
+			}
+			want = v.KeyHash()
+		}
+	}
+	if want == 0 {
+		k, ok := checkpoint.SignerKeyHash(h.Checkpoint, newest.Name())
+		if !ok {
+			return nil, fmt.Errorf("the head's checkpoint carries no signature of origin %q", newest.Name())
+		}
+		want = k
+	}
+	for i := len(signers) - 1; i >= 0; i-- {
+		if signers[i].KeyHash() == want {
+			return signers[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w (the next batch must be signed by key hash %08x)", ErrKeyRotated, want)
 }

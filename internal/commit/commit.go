@@ -64,6 +64,9 @@ var (
 	ErrOverloaded = errors.New("too many appends pending; retry later")
 	// ErrClosed: the engine is shut down (or shutting down).
 	ErrClosed = errors.New("log closed")
+	// ErrKeyRotated: the log is signed by a key this engine was not given
+	// (another writer rotated it); reopen with the new key.
+	ErrKeyRotated = errors.New("the log's signing key was rotated by another writer; reopen it with the new key")
 )
 
 // Committer is a running engine. Its methods are safe for concurrent use.
@@ -86,6 +89,27 @@ type Committer struct {
 	peak   atomic.Int64 // the most requests active at once since the last batch closed
 
 	stats Stats // updated by the committer goroutine (atomics)
+
+	signMu  sync.Mutex
+	signers []note.Signer // Config.Signer and the keys rotated to since, oldest first
+}
+
+// knownSigners returns the signers this engine may sign with.
+func (c *Committer) knownSigners() []note.Signer {
+	c.signMu.Lock()
+	defer c.signMu.Unlock()
+	return append([]note.Signer(nil), c.signers...)
+}
+
+// SubmitRotation hands the engine a rotation record (one prepared event,
+// format.AppendRotationEvent) that hands the log over to next: the record
+// is committed alone in its batch, signed by the key in effect, and every
+// later batch is signed by next.
+func (c *Committer) SubmitRotation(ctx context.Context, ev Event, next note.Signer) (*Future, error) {
+	c.signMu.Lock()
+	c.signers = append(c.signers, next)
+	c.signMu.Unlock()
+	return c.submit(ctx, &request{evs: []Event{ev}, rotate: next, done: make(chan struct{}), leaves: make([]tlog.Hash, 0, 1)})
 }
 
 // Stats counts what the engine did, for metrics and benchmarks.
@@ -103,9 +127,10 @@ type Stats struct {
 
 // request is one Submit waiting to be committed.
 type request struct {
-	evs   []Event
-	erase *store.Erasure // an erasure committed with evs (alone in its batch)
-	done  chan struct{}
+	evs    []Event
+	erase  *store.Erasure // an erasure committed with evs (alone in its batch)
+	rotate note.Signer    // a rotation record's new key (alone in its batch): signs every later batch
+	done   chan struct{}
 
 	// Set by the builder and committer before done is closed.
 	first  uint64 // seq of evs[0]
@@ -140,11 +165,12 @@ func Start(ctx context.Context, cfg Config) (*Committer, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	st, err := loadState(ctx, cfg.Store)
+	c := &Committer{cfg: cfg, log: lg, reqs: make(chan *request, cfg.MaxPending), done: make(chan struct{})}
+	c.signers = []note.Signer{cfg.Signer}
+	st, err := loadState(ctx, cfg.Store, c.knownSigners())
 	if err != nil {
 		return nil, err
 	}
-	c := &Committer{cfg: cfg, log: lg, reqs: make(chan *request, cfg.MaxPending), done: make(chan struct{})}
 	s := newSequencer(c, &st)
 	s.start()
 	return c, nil
@@ -193,7 +219,16 @@ func (c *Committer) Submit(ctx context.Context, evs []Event, erase *store.Erasur
 	if err := c.failure(); err != nil {
 		return nil, err
 	}
-	r := &request{evs: evs, erase: erase, done: make(chan struct{}), leaves: make([]tlog.Hash, 0, len(evs))}
+	return c.submit(ctx, &request{evs: evs, erase: erase, done: make(chan struct{}), leaves: make([]tlog.Hash, 0, len(evs))})
+}
+
+func (c *Committer) submit(ctx context.Context, r *request) (*Future, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := c.failure(); err != nil {
+		return nil, err
+	}
 	c.closeMu.RLock()
 	defer c.closeMu.RUnlock()
 	if c.closed {

@@ -97,7 +97,7 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 		if committed == nil {
 			s.inflight.Wait() // the store's state once the staged batches settle
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommitTimeout)
-			st, err := loadState(ctx, c.cfg.Store)
+			st, err := loadState(ctx, c.cfg.Store, c.knownSigners())
 			cancel()
 			if err != nil {
 				return fail(fmt.Errorf("not committed: %w", err))
@@ -110,7 +110,7 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 				return fail(err)
 			}
 			bd.rebuild(committed, now)
-			if err := bd.sign(c.cfg.Origin, c.cfg.Signer); err != nil {
+			if err := bd.sign(c.cfg.Origin); err != nil {
 				return fail(err)
 			}
 		}

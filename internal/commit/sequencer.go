@@ -53,7 +53,7 @@ func (s *sequencer) start() {
 // waiting for it to go.
 func (s *sequencer) full() bool {
 	p := s.pending
-	return p.entries >= s.c.cfg.MaxBatch || s.held != nil || (len(p.reqs) > 0 && p.reqs[0].erase != nil)
+	return p.entries >= s.c.cfg.MaxBatch || s.held != nil || (len(p.reqs) > 0 && p.reqs[0].alone())
 }
 
 func (s *sequencer) run() {
@@ -139,8 +139,8 @@ func (s *sequencer) add(r *request) {
 		s.c.answer(r, err)
 		return
 	}
-	if r.erase != nil && len(s.pending.reqs) > 0 {
-		s.held = r // an erasure commits alone, after the pending batch
+	if r.alone() && len(s.pending.reqs) > 0 {
+		s.held = r // an erasure or rotation commits alone, after the pending batch
 		return
 	}
 	now, err := s.now()
@@ -150,6 +150,9 @@ func (s *sequencer) add(r *request) {
 	}
 	s.pending.add(r, now)
 }
+
+// alone reports whether the request commits alone in its batch.
+func (r *request) alone() bool { return r.erase != nil || r.rotate != nil }
 
 // now reads the clock, refusing times a log cannot record.
 func (s *sequencer) now() (time.Time, error) {
@@ -177,7 +180,7 @@ func (s *sequencer) finish(committed *state) {
 		}
 		p.rebuild(committed, now)
 	}
-	if err := p.sign(s.c.cfg.Origin, s.c.cfg.Signer); err != nil {
+	if err := p.sign(s.c.cfg.Origin); err != nil {
 		s.failPending(err)
 		return
 	}

@@ -31,7 +31,10 @@ import (
 type Log struct {
 	Origin string
 	Signer note.Signer
-	VKey   string // the verifier key
+	VKey   string // the verifier key (the newest, after Rotate)
+	// VKeys is the chain of keys, oldest first: sealog.json names the
+	// first.
+	VKeys []string
 	// Lines holds each entry's line, newline-terminated.
 	Lines [][]byte
 	// Leaves holds each entry's leaf hash.
@@ -69,7 +72,16 @@ func Keys(seed, origin string) (note.Signer, string) {
 // New starts an empty log of origin whose key and salts come from seed.
 func New(seed, origin string) *Log {
 	s, v := Keys(seed, origin)
-	return &Log{Origin: origin, Signer: s, VKey: v, Notes: map[uint64][]byte{}, seed: seed, time: 1795251600 * 1e9}
+	return &Log{Origin: origin, Signer: s, VKey: v, VKeys: []string{v}, Notes: map[uint64][]byte{}, seed: seed, time: 1795251600 * 1e9}
+}
+
+// Rotate hands the log over to the key made from seed as the writer does
+// (docs/FORMAT.md section 5a): a rotation record alone in its batch,
+// signed by the current key; later batches are signed by the new one.
+func (l *Log) Rotate(seed string) {
+	s, v := Keys(seed, l.Origin)
+	l.AppendEvents(format.AppendRotationEvent(nil, v, l.VKey))
+	l.Signer, l.VKey, l.VKeys = s, v, append(l.VKeys, v)
 }
 
 // SetTime makes ns the time of the next entry; later ones follow it.
@@ -214,7 +226,7 @@ func (l *Log) Write(dir string, o WriteOptions) error {
 	if err := os.MkdirAll(sd, 0o755); err != nil {
 		return err
 	}
-	meta := fmt.Sprintf("{\n  \"format\": %q,\n  \"origin\": %q,\n  \"key\": %q,\n  \"created\": \"2026-11-21T09:00:00Z\"\n}\n", layout.FormatName, l.Origin, l.VKey)
+	meta := fmt.Sprintf("{\n  \"format\": %q,\n  \"origin\": %q,\n  \"key\": %q,\n  \"created\": \"2026-11-21T09:00:00Z\"\n}\n", layout.FormatName, l.Origin, l.VKeys[0])
 	if err := os.WriteFile(filepath.Join(dir, layout.MetadataFile), []byte(meta), 0o644); err != nil {
 		return err
 	}

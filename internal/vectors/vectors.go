@@ -132,7 +132,10 @@ func Generate(dir string) error {
 	if err := os.RemoveAll(logDir); err != nil {
 		return err
 	}
-	return writeLog(logDir)
+	if err := writeLog(logDir); err != nil {
+		return err
+	}
+	return writeRotated(dir)
 }
 
 func build() (*File, error) {

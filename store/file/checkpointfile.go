@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
@@ -39,7 +38,7 @@ func (s *Store) checkpointAt(sc *scanner) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: entry %d ends a segment but carries no signature", s.dir, store.ErrCorrupt, sc.next-1)
 	}
 	text := checkpoint.Checkpoint{Origin: s.meta.Origin, Size: sc.next, Root: sc.edge.Root()}.Text()
-	if !checkpoint.VerifyText(s.verifier, text, l.Sig) {
+	if !s.verifyText(text, l.Sig) {
 		return nil, fmt.Errorf("%s: %w: the signature on entry %d does not verify", s.dir, store.ErrCorrupt, sc.next-1)
 	}
 	return checkpoint.Assemble(text, s.meta.Origin, l.Sig), nil
@@ -55,7 +54,7 @@ func (s *Store) checkCheckpointFile() error {
 		return err
 	}
 	if err == nil {
-		c, _, err := checkpoint.Open(b, note.VerifierList(s.verifier), s.meta.Origin)
+		c, _, err := checkpoint.Open(b, s.verifiers(), s.meta.Origin)
 		switch {
 		case err != nil:
 			s.log.Warn("replacing an unreadable checkpoint file", "error", err)

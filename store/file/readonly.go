@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
@@ -44,7 +43,10 @@ func (s *Store) openReadOnlyOnce() error {
 	if err != nil {
 		return err
 	}
-	c, _, err := checkpoint.Open(b, note.VerifierList(s.verifier), s.meta.Origin)
+	c, _, err := checkpoint.Open(b, s.verifiers(), s.meta.Origin)
+	if err != nil && s.loadKeys() == nil { // the writer may have rotated the key since
+		c, _, err = checkpoint.Open(b, s.verifiers(), s.meta.Origin)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w: %s: %v", s.dir, store.ErrCorrupt, layout.CheckpointFile, err)
 	}

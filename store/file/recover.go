@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
@@ -199,7 +198,10 @@ func (s *Store) checkSigned(sc *scanner, name string) error {
 	if p.sig == nil {
 		return nil
 	}
-	if !checkpoint.VerifyText(s.verifier, p.text(s.meta.Origin), p.sig) {
+	if !s.knownKey(p.sig) {
+		return fmt.Errorf("%s: the signature on entry %d in %s is by a key this log does not list (key hash %08x; a rotated log copied without its %s file?): open it with the key the log is signed by now", s.dir, p.next-1, name, keyHashOf(p.sig), layout.KeysFile)
+	}
+	if !s.verifyText(p.text(s.meta.Origin), p.sig) {
 		return fmt.Errorf("%s: %w: the signature on entry %d in %s does not verify with the log's key; run `sealog verify %s`", s.dir, store.ErrCorrupt, p.next-1, name, s.dir)
 	}
 	return nil

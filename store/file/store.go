@@ -27,8 +27,12 @@ type Store struct {
 	opts     Options
 	log      *slog.Logger
 	meta     layout.Metadata
-	verifier note.Verifier
+	verifier note.Verifier  // the key in sealog.json
 	lock     *lockfile.Lock // nil when read-only
+
+	keyMu    sync.Mutex      // guards keyring and keyTexts
+	keyring  []note.Verifier // verifier, then the keys file's (keys.go)
+	keyTexts []string        // the keys file's lines
 
 	// Owned by the writer, which holds writeMu (and Open/Close); seg is
 	// replaced under mu too.
@@ -95,15 +99,27 @@ func Open(dir string, opts Options) (*Store, error) {
 	default:
 		return nil, err
 	}
-	if opts.Key != "" && opts.Key != meta.Key {
-		return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
-	}
 	s.meta = meta
 	if s.verifier, err = note.NewVerifier(meta.Key); err != nil {
 		return nil, fmt.Errorf("%s: bad key in %s: %v", dir, layout.MetadataFile, err)
 	}
 	if s.verifier.Name() != meta.Origin {
 		return nil, fmt.Errorf("%s: key name %q differs from origin %q", dir, s.verifier.Name(), meta.Origin)
+	}
+	if err := s.loadKeys(); err != nil {
+		return nil, err
+	}
+	if opts.Key != "" && !s.hasKey(opts.Key) {
+		// A key the keys file does not list (a log copied without it, or a
+		// wrong key): accepted for the store's own checks only, since
+		// whoever gives it holds it. The Log then follows the chain of
+		// keys in the entries and refuses a key that is not the current
+		// one; it records the key if it is (keys.go).
+		v, err := note.NewVerifier(opts.Key)
+		if err != nil || v.Name() != meta.Origin {
+			return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
+		}
+		s.setKeyring(append(s.keys(), v))
 	}
 
 	if !opts.ReadOnly {
