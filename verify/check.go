@@ -20,6 +20,9 @@ type checker struct {
 	last     tlog.Hash // leaf hash of entry next-1, when lastOK
 	lastOK   bool
 	lastTime int64
+	// firstTime is the time of the first entry accepted, when timeSet.
+	firstTime int64
+	timeSet   bool
 	edge     tree.Edge // the tree of entries 0..next-1, when treeOK
 	treeOK   bool
 
@@ -227,6 +230,9 @@ func (c *checker) entry(r *lineResult, at place) {
 		c.edge.Append(r.leaf, nil)
 	}
 	c.last, c.lastOK, c.lastTime, c.lastAt = r.leaf, true, r.time, at
+	if !c.timeSet {
+		c.firstTime, c.timeSet = r.time, true
+	}
 	c.next++
 	c.reached()
 	if r.sig != nil {

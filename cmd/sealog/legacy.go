@@ -16,8 +16,8 @@ import (
 
 // verifyLegacy verifies a Spine, spanforge or immutable-logging log.
 func verifyLegacy(e *env, f *verifyFlags, lf compat.Format, pos []string, detected string) error {
-	if len(f.checkpoints) > 0 || f.allSigs {
-		return usageError("verify: --checkpoint and --all-signatures are for sealog logs; this is a %s log", lf).
+	if so := f.sealogOnly(); len(so) > 0 {
+		return usageError("verify: %s: for sealog logs only; this is a %s log", strings.Join(so, ", "), lf).
 			withHint("legacy logs take --anchor FILE to rule out truncation")
 	}
 	path, err := legacyInput(lf, pos)

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sealog/sealog/compat"
 	"github.com/sealog/sealog/layout"
@@ -63,17 +64,30 @@ error, 3 the input cannot be read or is not a log.
 
 func init() { verifyCmd.run = runVerify }
 
-// verifyFlags are verify's flags.
+// verifyFlags are verify's flags. Every flag is declared in
+// addVerifyFlags: a feature that adds one adds a field here and a line
+// there.
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
 	keysFile, trust, anchor, format    string
 	asJSON, quiet, allSigs, noProgress bool
+	// state is --state FILE; full (--full) reads every entry even then.
+	state string
+	full  bool
+	// strict (--strict) fails unless the key and every trust input came
+	// from outside the log.
+	strict bool
+	// signReport is --sign-report KEY: print the JSON report as a signed
+	// note.
+	signReport string
+	// allProblems (--all-problems) lists every problem in the text report.
+	allProblems bool
+	// args is the command line as given (for hints that repeat it).
+	args []string
 }
 
-func runVerify(e *env, args []string) error {
-	c := verifyCmd
-	fl := newFlags(c)
-	var f verifyFlags
+// addVerifyFlags declares verify's flags on fl.
+func addVerifyFlags(fl *flag.FlagSet, f *verifyFlags) {
 	fl.Var(&f.keys, "key", "")
 	fl.Var(&f.checkpoints, "checkpoint", "")
 	fl.Var(&f.secrets, "secret", "")
@@ -86,6 +100,34 @@ func runVerify(e *env, args []string) error {
 	fl.BoolVar(&f.quiet, "quiet", false, "")
 	fl.BoolVar(&f.allSigs, "all-signatures", false, "")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "")
+	fl.StringVar(&f.state, "state", "", "")
+	fl.BoolVar(&f.full, "full", false, "")
+	fl.BoolVar(&f.strict, "strict", false, "")
+	fl.StringVar(&f.signReport, "sign-report", "", "")
+	fl.BoolVar(&f.allProblems, "all-problems", false, "")
+}
+
+// sealogOnly reports the sealog-only flags given, for legacy formats to
+// refuse.
+func (f *verifyFlags) sealogOnly() []string {
+	var out []string
+	for _, x := range []struct {
+		name string
+		set  bool
+	}{{"--checkpoint", len(f.checkpoints) > 0}, {"--all-signatures", f.allSigs}, {"--state", f.state != ""},
+		{"--full", f.full}, {"--strict", f.strict}, {"--sign-report", f.signReport != ""}} {
+		if x.set {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}
+
+func runVerify(e *env, args []string) error {
+	c := verifyCmd
+	fl := newFlags(c)
+	f := verifyFlags{args: args}
+	addVerifyFlags(fl, &f)
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -95,6 +137,12 @@ func runVerify(e *env, args []string) error {
 	}
 	if f.asJSON && f.quiet {
 		return usageError("verify: --json and -q exclude each other")
+	}
+	if f.signReport != "" && (f.asJSON || f.quiet) {
+		return usageError("verify: --sign-report prints the signed JSON report; it excludes --json and -q")
+	}
+	if f.full && f.state == "" {
+		return usageError("verify: --full is for --state (a run without --state reads every entry anyway)")
 	}
 	path := pos[0]
 	detected := ""
@@ -146,9 +194,14 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		return usageError("verify: a sealog log has one key: --key given %d times", len(f.keys))
 	}
 	dir := pos[0]
+	started := time.Now()
+	in := &inputSet{}
 	opts := verify.Options{AllSignatures: f.allSigs}
+	if f.asJSON || f.signReport != "" {
+		opts.MaxProblems = maxJSONProblems
+	}
 	if len(f.keys) == 1 {
-		k, err := loadVerifierKey(f.keys[0])
+		k, err := loadVerifierKeyIn(f.keys[0], in)
 		if err != nil {
 			return err
 		}
@@ -168,7 +221,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	origin := logOrigin(dir, opts.Key)
 	var from []string // the file each trusted checkpoint came from
 	for _, p := range f.checkpoints {
-		cks, err := readCheckpoints(p, origin)
+		cks, err := readCheckpoints(p, origin, in)
 		if err != nil {
 			return err
 		}
@@ -177,59 +230,72 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 			from = append(from, p)
 		}
 	}
-	var prog *progress
-	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {
-		prog = newProgress(e.stderr, "verifying")
-		opts.Progress = prog.update
-	}
-	rep, err := verify.Verify(e.ctx, verify.Dir(dir), opts)
-	prog.finish()
-	if err != nil {
-		var ie *verify.InputError
-		switch {
-		case e.ctx.Err() != nil:
-			return ioError("interrupted")
-		case errors.As(err, &ie) && strings.HasPrefix(ie.What, "trusted checkpoint "):
-			n, _ := strconv.Atoi(strings.TrimPrefix(ie.What, "trusted checkpoint "))
-			if n >= 1 && n <= len(from) {
-				return ioError("--checkpoint %s: %v", from[n-1], ie.Err)
-			}
-			return ioError("%v", err)
-		case errors.Is(err, layout.ErrNotLog):
-			return ioError("%s is not a sealog log: %v", dir, err).withHint("create one with 'sealog init %s --key FILE'", dir)
+	var signer note.Signer
+	if f.signReport != "" {
+		k, err := loadSigner(e, c, f.signReport)
+		if err != nil {
+			return err
 		}
-		return ioError("%s: %v", dir, err)
+		signer = k.Signer()
+	}
+	var saved *stateFile
+	if f.state != "" {
+		st, err := loadState(f.state, origin, in)
+		if err != nil {
+			return err
+		}
+		saved = st
+	}
+	if msgs := strictProblems(f, dir, opts.Key, in); len(msgs) > 0 {
+		return failError("--strict: %s", strings.Join(msgs, "; ")).
+			withHint("give the verifier key from your own records (--key FILE.pub) and trust inputs kept outside the log")
+	}
+	run := &sealogRun{e: e, f: f, dir: dir, opts: opts, saved: saved, started: started}
+	rep, err := run.verify(from)
+	if err != nil {
+		return err
+	}
+	format := orDefault(detected, "sealog (--format)")
+	out := newVerifyReport(rep, dir, format, in, f.strict, started)
+	out.State = run.state
+	if err := run.updateState(rep); err != nil {
+		return err
 	}
 	switch {
+	case signer != nil:
+		if err := writeSignedReport(e.stdout, out, signer); err != nil {
+			return err
+		}
 	case f.quiet:
 	case f.asJSON:
 		if detected != "" {
 			fmt.Fprintf(e.stderr, "sealog: format: %s\n", detected)
 		}
-		if err := writeJSON(e.stdout, rep); err != nil {
+		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
 	default:
-		bw := bufio.NewWriter(e.stdout)
-		if err := rep.WriteText(bw, verify.TextOptions{Name: dir}); err != nil {
+		if err := out.writeText(e.stdout, f.allProblems); err != nil {
 			return err
 		}
-		fmt.Fprintf(bw, "\nformat:         %s\n", orDefault(detected, "sealog (--format)"))
-		if rep.KeyFromLog {
-			fmt.Fprintf(bw, "\nTo prove who signed the log: sealog verify %s --key FILE.pub\n", dir)
-		}
-		if !rep.TruncationChecked {
-			fmt.Fprintf(bw, "To rule out truncation: sealog verify %s --checkpoint SAVED.ckpt (saved earlier with 'sealog checkpoint')\n", dir)
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
+	}
+	if rep.KeyFromLog {
+		// Said even with -q: a silent exit 0 must not hide that nothing
+		// outside the log vouched for the key.
+		fmt.Fprintln(e.stderr, "sealog: warning: verified with the key stored in the log itself: this proves only that the log is consistent with that key, not who signed it")
+	}
+	if !f.quiet {
+		verifyHints(e, f.args, rep)
 	}
 	if !rep.Valid {
 		return errFailedQuiet
 	}
 	return nil
 }
+
+// maxJSONProblems is how many problems the JSON report lists: all of
+// them, in practice (the count of any beyond is problems_omitted).
+const maxJSONProblems = 1 << 20
 
 func orDefault(s, def string) string {
 	if s == "" {
