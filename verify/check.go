@@ -23,8 +23,8 @@ type checker struct {
 	// firstTime is the time of the first entry accepted, when timeSet.
 	firstTime int64
 	timeSet   bool
-	edge     tree.Edge // the tree of entries 0..next-1, when treeOK
-	treeOK   bool
+	edge      tree.Edge // the tree of entries 0..next-1, when treeOK
+	treeOK    bool
 
 	// A chain break (entry brk's prev is not entry brk-1's leaf hash) is
 	// blamed one line later: if the next entry's chain holds, entry brk-1

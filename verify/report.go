@@ -96,13 +96,13 @@ type Report struct {
 	// also counted in Changed). ErasuresUnchecked counts those that could
 	// not be judged: the log is damaged elsewhere, or not signed by the key
 	// given, so their records cannot be authenticated.
-	Erased            int `json:"erased_count"`
+	Erased int `json:"erased_count"`
 	// ErasedEntries lists the legitimately erased entries (those counted
 	// in Erased), each with the seq of the erasure record that names it,
 	// in the order of the records.
-	ErasedEntries []ErasedEntry `json:"erased_entries"`
-	ForgedErasures    int `json:"forged_erasure_count"`
-	ErasuresUnchecked int `json:"erasures_unchecked"`
+	ErasedEntries     []ErasedEntry `json:"erased_entries"`
+	ForgedErasures    int           `json:"forged_erasure_count"`
+	ErasuresUnchecked int           `json:"erasures_unchecked"`
 	// Unsigned counts the entries after the authenticated ones (see
 	// VerdictUnsigned): never part of the verified log.
 	Unsigned uint64 `json:"unsigned_count"`

@@ -31,7 +31,7 @@ const reportFormat = "sealog-verify-report/v1"
 // verifyReport is the JSON report of 'sealog verify' for a sealog log.
 type verifyReport struct {
 	// ReportFormat is reportFormat.
-	ReportFormat string `json:"report_format"`
+	ReportFormat string   `json:"report_format"`
 	Tool         toolInfo `json:"tool"`
 	// VerifiedAt is when the verification ran (RFC 3339, UTC).
 	VerifiedAt string `json:"verified_at"`
