@@ -18,7 +18,8 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
-	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--all-signatures] [--json | -q]
+	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--state FILE [--full]] [--strict]
+                     [--all-signatures] [--all-problems] [--json | -q | --sign-report KEY]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format spanforge FILE [--secret S]... [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format immutable-logging LOGFILE [--anchor FILE] [--json | -q]
@@ -34,6 +35,21 @@ checkpoint saved earlier ('sealog checkpoint DIR > FILE'), a file of
 receipts (JSON lines with a "checkpoint" member) or a proof file; each
 rules out that the log was cut back below its size. Repeatable.
 
+--state FILE remembers the newest checkpoint verified: the first run
+(FILE missing) verifies the whole log and saves it; each later run proves
+that the log still extends it (a rollback or a fork is reported, with both
+checkpoints and the consistency proof) and reads only the entries added
+since (--full reads them all). FILE is replaced, atomically, only when the
+log verifies.
+
+The report says when it ran, with which sealog, and lists every input
+with its SHA-256. --sign-report KEY prints the JSON report as a signed
+note (C2SP signed-note), signed with the private key KEY (made by 'sealog
+keygen'); 'sealog verify-report' checks it with KEY.pub. Hints go to
+stderr. Without --key, a warning that the key came from the log goes to
+stderr even with -q; --strict makes that, or a trust input kept inside
+the log's directory, a failure (exit 1).
+
 Without --format, a directory holding sealog.json is a sealog log; other
 inputs are detected as Spine, spanforge or immutable-logging, and the
 report says which.
@@ -43,6 +59,11 @@ Flags:
                         (a bare HEX key takes its key_id from stream.meta.json's
                         initial_key_id, else from the first record). Repeatable for spine.
     --checkpoint FILE   a trusted checkpoint from outside the log (repeatable)
+    --state FILE        remember the newest checkpoint verified; check the log extends it
+    --full              with --state: read every entry, not only the new ones
+    --strict            fail unless the key and every trust input come from outside the log
+    --sign-report KEY   print the JSON report as a note signed with the private key KEY
+    --all-problems      list every problem in the text report (default: the first 20)
     --all-signatures    verify every batch signature, not only the ones needed
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
     --keys FILE         spine: a keys.json, {"keys":[{"key_id","public_key"}]}
