@@ -677,3 +677,48 @@ func TestVerifyBadCheckpoint(t *testing.T) {
 	mustBin(t, 3, dir, "", "verify", "log", "--checkpoint", "nosuch.ckpt")
 	mustBin(t, 3, dir, "", "verify", "log", "--checkpoint", "log")
 }
+
+// TestExitCodes checks the documented exit codes on every command: 3 for
+// a missing input, 2 for a usage error (a seq or size not in the log, an
+// unknown flag).
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	binLog(t, dir, 3)
+	for _, tt := range []struct {
+		code int
+		args string
+	}{
+		{3, "verify --format spanforge /nonexist --secret s"},
+		{3, "verify --format immutable-logging /nonexist"},
+		{3, "verify nosuch"},
+		{3, "show nosuch 0"},
+		{3, "query nosuch"},
+		{3, "tail nosuch"},
+		{3, "info nosuch"},
+		{3, "checkpoint nosuch"},
+		{3, "prove nosuch --seq 0"},
+		{3, "verify-proof nosuch --key k.pub"},
+		{3, "export nosuch --seq 0 -o x"},
+		{3, "verify-bundle nosuch --key k.pub"},
+		{3, "verify-report nosuch --key k.pub"},
+		{3, "erase nosuch --key k --seq 0 --reason r --requested-by x"},
+		{3, "append nosuch --key k"},
+		{3, "init log --key k"},
+		{3, "keygen -y nosuch"},
+		{3, "import --format spanforge /nonexist dest --key k --secret s"},
+		{3, "verify log --key k.pub --state log"},
+		{2, "show log 999"},
+		{2, "erase log --key k --seq 999 --reason r --requested-by x"},
+		{2, "verify log --nosuch"},
+		{2, "verify --format spanforge log --state st"},
+		{2, "checkpoint log --size 999"},
+		{2, "prove log --seq 999"},
+		{2, "info log extra"},
+		{0, "info log"},
+	} {
+		code, _, stderr := bin(t, dir, "", strings.Fields(tt.args)...)
+		if code != tt.code {
+			t.Errorf("sealog %s: exit %d, want %d (%s)", tt.args, code, tt.code, stderr)
+		}
+	}
+}

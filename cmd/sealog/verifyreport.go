@@ -176,7 +176,7 @@ func verifyHints(e *env, args []string, rep *verify.Report) {
 	if rep.KeyFromLog {
 		fmt.Fprintf(e.stderr, "hint: to prove who signed the log: %s --key FILE.pub\n", cmd)
 	}
-	if !rep.TruncationChecked {
+	if !rep.TruncationChecked && len(rep.Trusted) == 0 {
 		fmt.Fprintf(e.stderr, "hint: to rule out truncation: %s --checkpoint SAVED.ckpt (saved earlier with 'sealog checkpoint'), or --state FILE\n", cmd)
 	}
 }
