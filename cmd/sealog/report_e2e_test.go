@@ -291,7 +291,8 @@ func TestVerifyState(t *testing.T) {
 	out, _ = mustBin(t, 1, dir, "", "verify", "rolled", "--key", "k.pub", "--state", st, "--json")
 	r = decodeReport(t, out)
 	s = r["state"].(map[string]any)
-	if s["result"] != "rollback" || s["updated"] != false || r["truncated"] != true || s["saved"] == nil {
+	if s["result"] != "rollback" || s["updated"] != false || r["truncated"] != true || s["saved"] == nil ||
+		s["current"].(map[string]any)["size"] != 6.0 || s["consistency_proof_ok"] != false {
 		t.Errorf("rollback: state %v, truncated %v", s, r["truncated"])
 	}
 	text, _ := mustBin(t, 1, dir, "", "verify", "rolled", "--key", "k.pub", "--state", st)
@@ -311,11 +312,24 @@ func TestVerifyState(t *testing.T) {
 	out, _ = mustBin(t, 1, dir, "", "verify", fork, "--key", "k.pub", "--state", st, "--json")
 	r = decodeReport(t, out)
 	s = r["state"].(map[string]any)
-	if s["result"] != "fork" || s["consistency_proof_ok"] != false || s["current"] != nil {
+	if s["result"] != "fork" || s["consistency_proof_ok"] != false || s["current"] == nil || s["saved"] == nil ||
+		len(s["consistency_proof"].([]any)) == 0 || s["updated"] != false {
 		t.Errorf("fork: state %v", s)
 	}
 	if readFile(t, st) != saved14 {
 		t.Error("a failed run changed the state file")
+	}
+
+	// A FIFO where the tree hashes belong: the incremental check is not
+	// tried (nothing blocks), the log is verified in full.
+	ff := filepath.Join(dir, "fifo")
+	mustCopy(t, filepath.Join(dir, "log"), ff)
+	os.Remove(filepath.Join(ff, "hashes"))
+	if mkfifo(t, filepath.Join(ff, "hashes")) {
+		out, _ = mustBin(t, 0, dir, "", "verify", ff, "--key", "k.pub", "--state", st, "--json")
+		if s := decodeReport(t, out)["state"].(map[string]any); s["mode"] != "full" || s["result"] != "unchanged" || !strings.Contains(s["reason"].(string), "not a regular file") {
+			t.Errorf("a FIFO for the hashes: state %v", s)
+		}
 	}
 
 	// A state file of another log, or not a state file: exit 3.

@@ -69,6 +69,9 @@ type stateReport struct {
 	// says it verifies against both checkpoints.
 	Proof   []tlog.Hash `json:"consistency_proof"`
 	ProofOK bool        `json:"consistency_proof_ok"`
+	// ProofError says why no proof could be made (the stored hashes
+	// could not be read); the verdict does not depend on it.
+	ProofError string `json:"consistency_proof_error,omitempty"`
 	// Updated says the file now holds Current.
 	Updated bool `json:"updated"`
 	// NotReread is the number of entries not read again in incremental
@@ -93,12 +96,14 @@ func (s *stateReport) writeText(bw io.Writer, p func(label, format string, args 
 	if s.Current != nil {
 		p("", "current: size %d, root %s", s.Current.Size, s.Current.Root)
 	}
-	if s.Saved != nil && s.Current != nil {
-		ok := "verifies"
-		if !s.ProofOK {
-			ok = "does NOT verify"
-		}
-		p("", "consistency proof (%d hashes) %s", len(s.Proof), ok)
+	switch {
+	case s.Saved == nil || s.Current == nil:
+	case s.ProofError != "":
+		p("", "consistency proof: none (%s)", s.ProofError)
+	case s.ProofOK:
+		p("", "consistency proof (%d hashes) verifies", len(s.Proof))
+	default:
+		p("", "consistency proof (%d hashes) does NOT verify", len(s.Proof))
 	}
 	if s.Mode == "incremental" && s.NotReread > 0 {
 		p("", "entries 0 to %d not read again (all read on %s; --full reads them)", s.NotReread-1, s.FullAt)
@@ -205,21 +210,23 @@ func sameNote(a, b []byte) bool {
 }
 
 // proveConsistency returns the consistency proof from old to cur from
-// the log's stored hashes and whether it verifies. A proof that cannot
-// be made (the hashes are missing or damaged) is reported as not
-// verifying, with no hashes.
-func proveConsistency(ctx context.Context, tr treeReader, old, cur *stateCheckpoint) ([]tlog.Hash, bool) {
+// the log's stored hashes and whether it verifies, or why none could be
+// made (a log smaller than old has none; its hashes may be unreadable).
+func proveConsistency(ctx context.Context, tr treeReader, old, cur *stateCheckpoint) ([]tlog.Hash, bool, string) {
 	if old.Size > cur.Size {
-		return []tlog.Hash{}, false
+		return []tlog.Hash{}, false, fmt.Sprintf("the log (size %d) is smaller than the saved checkpoint", cur.Size)
+	}
+	if old.Size == cur.Size {
+		return []tlog.Hash{}, old.Root == cur.Root, ""
 	}
 	p, err := tr.ConsistencyProof(ctx, old.Size, cur.Size)
 	if err != nil {
-		return []tlog.Hash{}, false
+		return []tlog.Hash{}, false, "the log's stored tree hashes could not be read: " + trimSealog(err)
 	}
 	if p == nil {
 		p = tlog.TreeProof{}
 	}
-	return p, tlog.CheckTree(p, int64(cur.Size), cur.Root, int64(old.Size), old.Root) == nil
+	return p, tlog.CheckTree(p, int64(cur.Size), cur.Root, int64(old.Size), old.Root) == nil, ""
 }
 
 // treeReader is what a consistency proof needs of a log.

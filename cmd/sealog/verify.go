@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/compat"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/verify"
@@ -218,7 +219,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	started := time.Now()
 	in := &inputSet{}
 	opts := verify.Options{AllSignatures: f.allSigs}
-	if f.asJSON || f.signReport != "" {
+	if f.asJSON || f.signReport != "" || f.allProblems {
 		opts.MaxProblems = maxJSONProblems
 	}
 	if len(f.keys) == 1 {
@@ -271,7 +272,8 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		return failError("--strict: %s", strings.Join(msgs, "; ")).
 			withHint("give the verifier key from your own records (--key FILE.pub) and trust inputs kept outside the log")
 	}
-	run := &sealogRun{e: e, f: f, dir: dir, opts: opts, saved: saved, started: started}
+	run := &sealogRun{e: e, f: f, dir: dir, opts: opts, saved: saved, started: started, src: verify.Dir(dir),
+		openLog: func() (*sealog.Log, error) { return openDirLog(dir) }}
 	rep, err := run.verify(from)
 	if err != nil {
 		return err
@@ -306,7 +308,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		fmt.Fprintln(e.stderr, "sealog: warning: verified with the key stored in the log itself: this proves only that the log is consistent with that key, not who signed it")
 	}
 	if !f.quiet {
-		verifyHints(e, f.args, rep)
+		verifyHints(e, f, rep)
 	}
 	if !rep.Valid {
 		return errFailedQuiet

@@ -171,13 +171,14 @@ func (r *verifyReport) writeText(w io.Writer, allProblems bool) error {
 
 // verifyHints says on stderr what would make the verification stronger,
 // repeating the user's command line with the flag to add.
-func verifyHints(e *env, args []string, rep *verify.Report) {
+func verifyHints(e *env, f *verifyFlags, rep *verify.Report) {
+	args := f.args
 	cmd := "sealog verify " + shellJoin(args)
 	if rep.KeyFromLog {
 		fmt.Fprintf(e.stderr, "hint: to prove who signed the log: %s --key FILE.pub\n", cmd)
 	}
-	if !rep.TruncationChecked && len(rep.Trusted) == 0 {
-		fmt.Fprintf(e.stderr, "hint: to rule out truncation: %s --checkpoint SAVED.ckpt (saved earlier with 'sealog checkpoint'), or --state FILE\n", cmd)
+	if !rep.TruncationChecked && len(rep.Trusted) == 0 && f.state == "" {
+		fmt.Fprintf(e.stderr, "hint: to rule out truncation: %s --checkpoint SAVED.ckpt (saved earlier with 'sealog checkpoint'), or --state FILE for the next runs\n", cmd)
 	}
 }
 

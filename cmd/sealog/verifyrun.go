@@ -21,9 +21,15 @@ import (
 // sealogRun is one 'sealog verify' of a sealog log: the verification,
 // and the --state file around it.
 type sealogRun struct {
-	e       *env
-	f       *verifyFlags
-	dir     string
+	e   *env
+	f   *verifyFlags
+	dir string // the log as given (a directory)
+	// src is where the verifier reads the log; openLog opens it read-only
+	// as a Log, for the incremental check, proofs and checkpoints. Both
+	// read the directory dir; another kind of source (a database URL)
+	// sets its own.
+	src     verify.Source
+	openLog func() (*sealog.Log, error)
 	opts    verify.Options
 	saved   *stateFile   // the state file's content; nil without --state or on a first run
 	state   *stateReport // the report's state section; nil without --state
@@ -60,7 +66,7 @@ func (r *sealogRun) verify(from []string) (*verify.Report, error) {
 		prog = newProgress(r.e.stderr, "verifying")
 		r.opts.Progress = prog.update
 	}
-	rep, err := verify.Verify(r.e.ctx, verify.Dir(r.dir), r.opts)
+	rep, err := verify.Verify(r.e.ctx, r.src, r.opts)
 	prog.finish()
 	if err != nil {
 		return nil, r.verifyError(err, from)
@@ -70,14 +76,24 @@ func (r *sealogRun) verify(from []string) (*verify.Report, error) {
 		rep.Trusted[len(rep.Trusted)-1].Source = "state file"
 		describeState(r.state, st.Status)
 	}
-	if rep.Valid && rep.Checkpoint != nil {
+	if r.state != nil && rep.Valid && rep.Checkpoint != nil {
 		r.current = r.noteAt(rep.Checkpoint.Size, v)
 	}
-	if r.state != nil && r.current != nil {
+	switch {
+	case r.state != nil && r.current != nil:
 		r.state.Current = noteCheckpoint(r.current)
 		r.fillProof()
 		if r.saved != nil && r.state.Result == "consistent" && sameNote(r.current, []byte(r.saved.Checkpoint)) {
 			r.state.Result = "unchanged"
+		}
+	case r.saved != nil && (r.state.Result == "rollback" || r.state.Result == "fork"):
+		// The evidence: the log's own signed checkpoint now, next to the
+		// saved one, and the proof that fails between them.
+		if b, err := r.src.Checkpoint(); err == nil && b != nil {
+			if _, _, err := checkpoint.Verify(checkpoint.Normalize(b), v, v.Name()); err == nil {
+				r.state.Current = noteCheckpoint(b)
+				r.fillProof()
+			}
 		}
 	}
 	return rep, nil
@@ -102,7 +118,7 @@ func (r *sealogRun) key() (string, note.Verifier, error) {
 
 // incremental tries the incremental check from the saved state.
 func (r *sealogRun) incremental(v note.Verifier, vkey string) (*verify.Report, bool) {
-	l, err := sealog.Open(r.dir, sealog.Options{ReadOnly: true})
+	l, err := r.openLog()
 	if err != nil {
 		r.state.Reason = fmt.Sprintf("incremental check not possible (%v); every entry was read", trimSealog(err))
 		return nil, false
@@ -114,7 +130,7 @@ func (r *sealogRun) incremental(v note.Verifier, vkey string) (*verify.Report, b
 		return nil, false
 	}
 	rep.KeyFromLog = r.opts.Key == ""
-	rep.Live = verify.Dir(r.dir).Live()
+	rep.Live = r.src.Live()
 	r.current = cur
 	r.state.Mode = "incremental"
 	r.state.Current = noteCheckpoint(cur)
@@ -134,8 +150,13 @@ func (r *sealogRun) fillProof() {
 	if r.saved == nil || r.state.Current == nil {
 		return
 	}
-	l, err := sealog.Open(r.dir, sealog.Options{ReadOnly: true})
+	if r.saved.Size == r.state.Current.Size {
+		r.state.Proof, r.state.ProofOK, r.state.ProofError = proveConsistency(r.e.ctx, nil, r.state.Saved, r.state.Current)
+		return
+	}
+	l, err := r.openLog()
 	if err != nil {
+		r.state.Proof, r.state.ProofError = []tlog.Hash{}, "the log cannot be opened to read its stored tree hashes: "+trimSealog(err)
 		return
 	}
 	defer l.Close()
@@ -146,20 +167,16 @@ func (r *sealogRun) fillProofFrom(l *sealog.Log) {
 	if r.saved == nil || r.state.Current == nil {
 		return
 	}
-	p, ok := proveConsistency(r.e.ctx, l, r.state.Saved, r.state.Current)
-	r.state.Proof = proofHashes(p)
-	r.state.ProofOK = ok
+	p, ok, why := proveConsistency(r.e.ctx, l, r.state.Saved, r.state.Current)
+	r.state.Proof, r.state.ProofOK, r.state.ProofError = proofHashes(p), ok, why
 }
 
 // noteAt returns the log's signed checkpoint note at size, checked with
 // v, or nil.
 func (r *sealogRun) noteAt(size uint64, v note.Verifier) []byte {
-	var b []byte
-	if ck, err := os.ReadFile(filepath.Join(r.dir, layout.CheckpointFile)); err == nil {
-		b = ck
-	}
-	if c := noteCheckpoint(b); c == nil || c.Size != size {
-		l, err := sealog.Open(r.dir, sealog.Options{ReadOnly: true})
+	b, err := r.src.Checkpoint() // the log's checkpoint file: read without blocking
+	if c := noteCheckpoint(b); err != nil || c == nil || c.Size != size {
+		l, err := r.openLog()
 		if err != nil {
 			return nil
 		}
@@ -311,4 +328,30 @@ func containsInput(in *inputSet, role string) bool {
 		}
 	}
 	return false
+}
+
+// openDirLog opens the log in dir read-only through the library, for the
+// incremental check of --state, but only if every file the file store
+// opens is a regular file: a FIFO or a device in a log given to verify
+// must not block it (the verifier proper never opens one, and verifies
+// such a log in full).
+func openDirLog(dir string) (*sealog.Log, error) {
+	for _, name := range []string{layout.MetadataFile, layout.CheckpointFile, layout.HashesFile, layout.IndexFile, layout.LockFile} {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file", name)
+		}
+	}
+	l, err := layout.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.Bad) > 0 || len(l.Dups) > 0 {
+		return nil, fmt.Errorf("the %s directory holds entries that are not segments", layout.SegmentsDir)
+	}
+	for _, sg := range l.Segments {
+		if fi, err := os.Lstat(sg.Path); err != nil || !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file", sg.Path)
+		}
+	}
+	return sealog.Open(dir, sealog.Options{ReadOnly: true})
 }
