@@ -19,6 +19,10 @@ import (
 // requireLog checks that dir holds a sealog log and returns its metadata,
 // or an error that says what dir is instead.
 func requireLog(dir string) (layout.Metadata, error) {
+	if _, ok, err := databaseLog(dir); err != nil || ok {
+		return layout.Metadata{}, err // a database is checked when it is opened
+	}
+	dir = logPath(dir)
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -44,6 +48,12 @@ func requireLog(dir string) (layout.Metadata, error) {
 // openReader opens the log in dir read-only: it works while a writer is
 // running, and sees what the log's checkpoint file covers.
 func openReader(dir string) (*sealog.Log, error) {
+	if loc, ok, err := databaseLog(dir); err != nil {
+		return nil, err
+	} else if ok {
+		return openDatabase(context.Background(), loc, nil, false, sealog.Options{})
+	}
+	dir = logPath(dir)
 	if _, err := requireLog(dir); err != nil {
 		return nil, err
 	}
@@ -61,8 +71,17 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 }
 
 // openWriterWait is openWriter waiting up to wait for another writer to
-// let go of the log's lock.
+// let go of the log's lock (a database log has no such lock).
 func openWriterWait(e *env, dir string, key *sealog.Key, opts sealog.Options, wait time.Duration) (*sealog.Log, error) {
+	if opts.Logger == nil {
+		opts.Logger = newLogger(e, false)
+	}
+	if loc, ok, err := databaseLog(dir); err != nil {
+		return nil, err
+	} else if ok {
+		return openDatabase(e.ctx, loc, key, false, opts)
+	}
+	dir = logPath(dir)
 	meta, err := requireLog(dir)
 	if err != nil {
 		return nil, err
@@ -72,9 +91,6 @@ func openWriterWait(e *env, dir string, key *sealog.Key, opts sealog.Options, wa
 			withHint("use the signer key this log was created with")
 	}
 	opts.Key, opts.File.NoCreate = key, true
-	if opts.Logger == nil {
-		opts.Logger = newLogger(e, false)
-	}
 	deadline := time.Now().Add(wait)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 250*time.Millisecond) {
 		l, err := sealog.Open(dir, opts)

@@ -169,6 +169,11 @@ func runVerify(e *env, args []string) error {
 	path := pos[0]
 	detected := ""
 	name := strings.ToLower(f.format)
+	if _, isDB, err := databaseLog(path); err != nil {
+		return err
+	} else if isDB && name == "" {
+		name, detected = "sealog", "sealog (a database)"
+	}
 	if name == "" {
 		if _, err := os.Stat(path); err != nil {
 			return ioError("%s: %v", path, pathErr(err)).withHint("check the path")
@@ -229,18 +234,11 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		opts.Key = k
 	}
-	if opts.Key == "" {
-		// Without a key of its own the verifier has only the log's: a log
-		// without metadata cannot be verified at all.
-		if _, err := requireLog(dir); err != nil {
-			return err
-		}
-	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if _, err := requireLog(dir); err != nil {
-			return err
-		}
+	src, name, origin, done, err := sealogSource(e, dir, opts.Key)
+	if err != nil {
+		return err
 	}
-	origin := logOrigin(dir, opts.Key)
+	defer done()
 	var from []string // the file each trusted checkpoint came from
 	for _, p := range f.checkpoints {
 		cks, err := readCheckpoints(p, origin, in)
@@ -268,18 +266,21 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		saved = st
 	}
-	if msgs := strictProblems(f, dir, opts.Key, in); len(msgs) > 0 {
+	if msgs := strictProblems(f, name, opts.Key, in); len(msgs) > 0 {
 		return failError("--strict: %s", strings.Join(msgs, "; ")).
 			withHint("give the verifier key from your own records (--key FILE.pub) and trust inputs kept outside the log")
 	}
-	run := &sealogRun{e: e, f: f, dir: dir, opts: opts, saved: saved, started: started, src: verify.Dir(dir),
-		openLog: func() (*sealog.Log, error) { return openDirLog(dir) }}
+	run := &sealogRun{e: e, f: f, dir: name, opts: opts, saved: saved, started: started, src: src,
+		openLog: func() (*sealog.Log, error) { return openDirLog(name) }}
+	if loc, isDB, _ := databaseLog(dir); isDB {
+		run.openLog = func() (*sealog.Log, error) { return openDatabase(e.ctx, loc, nil, false, sealog.Options{}) }
+	}
 	rep, err := run.verify(from)
 	if err != nil {
 		return err
 	}
 	format := orDefault(detected, "sealog (--format)")
-	out := newVerifyReport(rep, dir, format, in, f.strict, started)
+	out := newVerifyReport(rep, name, format, in, f.strict, started)
 	out.State = run.state
 	if err := run.updateState(rep); err != nil {
 		return err

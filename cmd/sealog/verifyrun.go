@@ -103,11 +103,11 @@ func (r *sealogRun) verify(from []string) (*verify.Report, error) {
 func (r *sealogRun) key() (string, note.Verifier, error) {
 	vkey := r.opts.Key
 	if vkey == "" {
-		m, err := requireLog(r.dir)
+		_, k, err := r.src.Metadata()
 		if err != nil {
-			return "", nil, err
+			return "", nil, ioError("%s: the log's key: %v", r.dir, err)
 		}
-		vkey = m.Key
+		vkey = k
 	}
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
