@@ -14,14 +14,14 @@ import (
 var infoCmd = &command{
 	name:    "info",
 	summary: "describe a log: origin, key, size, ranges, segments, bytes",
-	usage: `Usage: sealog info DIR [--json]
+	usage: `Usage: sealog info LOG [--json]
 
-Describes the log in DIR: its origin and verifier key (from sealog.json),
-when it was created, its size, the seq and time range of its entries, its
-segments (how many compressed), its bytes as stored and uncompressed, how
-many entries are erased, and its newest checkpoint. It reads every entry
-line once, to count; it checks nothing ('sealog verify' does). It works
-while a writer appends.
+Describes the log LOG (a directory, or a database URL): its origin and
+verifier key, when it was created, its size, the seq and time range of
+its entries, its segments (how many compressed; a database has none), its
+bytes as stored and uncompressed, how many entries are erased, and its
+newest checkpoint. It reads every entry line once, to count; it checks
+nothing ('sealog verify' does). It works while a writer appends.
 
 Flags:
     --json   print {"dir","origin","key","created","size","first_seq","last_seq",
@@ -70,31 +70,34 @@ func runInfo(e *env, args []string) error {
 		return err
 	}
 	dir := pos[0]
-	meta, err := requireLog(dir)
-	if err != nil {
-		return err
-	}
 	l, err := openReader(dir)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	meta, err := l.Store().Metadata(e.ctx)
+	if err != nil {
+		return openError(dir, err)
+	}
 	h, err := l.Store().Head(e.ctx)
 	if err != nil {
 		return openError(dir, err)
 	}
 	in := logInfo{Dir: dir, Origin: meta.Origin, Key: meta.Key, Created: meta.Created.UTC().Format(time.RFC3339), Size: h.Size}
-	list, err := layout.List(dir)
-	if err != nil {
-		return ioError("%s: listing its segments: %v", dir, err)
-	}
-	for _, sg := range list.Segments {
-		in.Segments++
-		if sg.Compressed {
-			in.CompressedSegments++
+	_, isDB, _ := databaseLog(dir)
+	if !isDB {
+		list, err := layout.List(logPath(dir))
+		if err != nil {
+			return ioError("%s: listing its segments: %v", dir, err)
 		}
-		if fi, err := os.Lstat(sg.Path); err == nil {
-			in.BytesStored += fi.Size()
+		for _, sg := range list.Segments {
+			in.Segments++
+			if sg.Compressed {
+				in.CompressedSegments++
+			}
+			if fi, err := os.Lstat(sg.Path); err == nil {
+				in.BytesStored += fi.Size()
+			}
 		}
 	}
 	first, lastTime := true, int64(0)
@@ -140,8 +143,13 @@ func runInfo(e *env, args []string) error {
 		p("seq range:", "0 to %d", *in.LastSeq)
 		p("time range:", "%s to %s", in.FirstTime, in.LastTime)
 	}
-	p("segments:", "%d (%d compressed)", in.Segments, in.CompressedSegments)
-	p("bytes:", "%s stored, %s uncompressed", humanBytes(in.BytesStored), humanBytes(in.BytesUncompressed))
+	if isDB {
+		p("segments:", "none (a database: its rows)")
+		p("bytes:", "%s of entry lines", humanBytes(in.BytesUncompressed))
+	} else {
+		p("segments:", "%d (%d compressed)", in.Segments, in.CompressedSegments)
+		p("bytes:", "%s stored, %s uncompressed", humanBytes(in.BytesStored), humanBytes(in.BytesUncompressed))
+	}
 	p("erased:", "%d entr%s", in.Erased, pluralY(in.Erased))
 	if in.Checkpoint != nil {
 		p("checkpoint:", "size %d, root %s", in.Checkpoint.Size, in.Checkpoint.Root)

@@ -736,3 +736,29 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestStateDatabase: --state and info on a log in SQLite, as on a
+// directory.
+func TestStateDatabase(t *testing.T) {
+	dir := t.TempDir()
+	mustBin(t, 0, dir, "", "keygen", "-o", "k", "--name", "ex.com/audit")
+	url := "sqlite:" + filepath.Join(dir, "audit.db")
+	mustBin(t, 0, dir, "", "init", url, "--key", "k")
+	mustBin(t, 0, dir, "", "append", url, "--key", "k", `{"kind":"a"}`, `{"kind":"b"}`)
+	out, _ := mustBin(t, 0, dir, "", "verify", url, "--key", "k.pub", "--state", "db.state", "--json")
+	if s := decodeReport(t, out)["state"].(map[string]any); s["result"] != "saved" {
+		t.Fatalf("first run: %v", s)
+	}
+	mustBin(t, 0, dir, "", "append", url, "--key", "k", `{"kind":"c","actor":"x"}`)
+	mustBin(t, 0, dir, "", "erase", url, "--key", "k", "--actor", "x", "--reason", "r", "--requested-by", "x")
+	out, _ = mustBin(t, 0, dir, "", "verify", url, "--key", "k.pub", "--state", "db.state", "--json")
+	r := decodeReport(t, out)
+	if s := r["state"].(map[string]any); s["result"] != "consistent" || s["mode"] != "incremental" || s["consistency_proof_ok"] != true || r["erased_count"] != 1.0 {
+		t.Errorf("second run: %v, erased %v", s, r["erased_count"])
+	}
+	out, _ = mustBin(t, 0, dir, "", "info", url, "--json")
+	var in logInfo
+	if err := json.Unmarshal([]byte(out), &in); err != nil || in.Size != 4 || in.Erased != 1 || in.Segments != 0 || in.Origin != "ex.com/audit" {
+		t.Errorf("info: %v %+v", err, in)
+	}
+}
