@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -199,9 +198,3 @@ func shellJoin(args []string) string {
 
 // maxKeyFile bounds a verifier key file.
 const maxKeyFile = 64 << 10
-
-// isFile reports whether path names an existing file (not a directory).
-func isFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.IsDir()
-}
