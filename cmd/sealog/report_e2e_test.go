@@ -260,6 +260,10 @@ func TestVerifyState(t *testing.T) {
 		t.Errorf("full run: state %v, erased %v", s, r["erased_count"])
 	}
 	saved14 := readFile(t, st)
+	ck14, _ := mustBin(t, 0, dir, "", "checkpoint", "log")
+	if err := os.WriteFile(filepath.Join(dir, "saved14.ckpt"), []byte(ck14), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if saved14 == saved6 {
 		t.Fatal("the state file was not updated")
 	}
@@ -344,6 +348,28 @@ func TestVerifyState(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustBin(t, 3, dir, "", "verify", "log", "--key", "k.pub", "--state", "junk.state")
+	// A state whose checkpoint was changed (a root of the attacker's
+	// choosing) or re-signed by another key: refused, not trusted.
+	var cur stateFile
+	if err := json.Unmarshal([]byte(saved14), &cur); err != nil {
+		t.Fatal(err)
+	}
+	forged := cur
+	forged.Root[0] ^= 1
+	forged.Checkpoint = strings.Replace(cur.Checkpoint, cur.Root.String(), forged.Root.String(), 1)
+	b, _ := json.Marshal(forged)
+	if err := os.WriteFile(filepath.Join(dir, "forged.state"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = mustBin(t, 3, dir, "", "verify", "log", "--key", "k.pub", "--state", "forged.state")
+	if !strings.Contains(stderr, "not a checkpoint signed by the key") {
+		t.Errorf("forged state: %s", stderr)
+	}
+	// A tampered log on a first run: no state is saved.
+	_, _ = mustBin(t, 1, dir, "", "verify", "rolled", "--key", "k.pub", "--checkpoint", filepath.Join(dir, "saved14.ckpt"), "--state", "new.state")
+	if _, err := os.Stat(filepath.Join(dir, "new.state")); err == nil {
+		t.Error("a state was saved for a log that does not verify")
+	}
 	mustBin(t, 2, dir, "", "verify", "log", "--key", "k.pub", "--full")
 }
 

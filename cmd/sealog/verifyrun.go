@@ -53,6 +53,11 @@ func (r *sealogRun) verify(from []string) (*verify.Report, error) {
 			return nil, ioError("--state %s was saved with another verifier key (%s) than the one in use (%s)", r.f.state, r.saved.Key, vkey).
 				withHint("verify with the key the state was saved with, or start a new state file")
 		}
+		// The state file is evidence only if the key signed its checkpoint.
+		if c, _, err := checkpoint.Verify(checkpoint.Normalize([]byte(r.saved.Checkpoint)), v, v.Name()); err != nil || c.Size != r.saved.Size || c.Root != r.saved.Root {
+			return nil, ioError("--state %s: its checkpoint is not a checkpoint signed by the key %s", r.f.state, v.Name()).
+				withHint("the state file was changed, or saved for another log; start a new one (a full verification)")
+		}
 		r.state.Saved = r.saved.checkpoint()
 		if !r.f.full {
 			if rep, ok := r.incremental(v, vkey); ok {
