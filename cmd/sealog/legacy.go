@@ -41,10 +41,12 @@ func verifyLegacy(e *env, f *verifyFlags, lf compat.Format, pos []string, detect
 		}
 	default:
 		bw := bufio.NewWriter(e.stdout)
-		writeLegacyText(bw, rep, path, detected, true)
+		writeLegacyText(bw, rep, path, detected)
 		if err := bw.Flush(); err != nil {
 			return err
 		}
+		// A hint, on stderr like every hint.
+		fmt.Fprintf(e.stderr, "hint: to keep these records tamper-evident from now on: sealog import --format %s %s DEST --key FILE\n", rep.Format, shellJoin([]string{path}))
 	}
 	if !rep.Valid {
 		return errFailedQuiet
