@@ -1,6 +1,7 @@
 package sealog
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
@@ -66,6 +67,13 @@ type Options struct {
 
 	// Rand is the source of body salts; nil means crypto/rand.
 	Rand io.Reader
+
+	// Check, if set, is run by Open and New once the log is open (after
+	// crash recovery) and before they return: a start-up integrity check.
+	// An error from it closes the log and fails the Open. Package
+	// integrity provides one (integrity.Startup) that checks the entries
+	// since the last checkpoint verified, or all of them.
+	Check func(ctx context.Context, l *Log) error
 }
 
 const (
