@@ -27,11 +27,21 @@ const EraseKind = "sealog.erase"
 // cannot itself be erased: verifiers accept an erased entry only when a
 // record names it.
 func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, error) {
+	return l.EraseFor(ctx, seq, "", reason)
+}
+
+// EraseFor is Erase with the erasure record naming who asked for the
+// erasure (requestedBy, the record's actor; empty for none) as well as
+// why.
+func (l *Log) EraseFor(ctx context.Context, seq uint64, requestedBy, reason string) (Receipt, error) {
 	if l.eng == nil {
 		return Receipt{}, ErrReadOnly
 	}
 	if !utf8.ValidString(reason) {
 		return Receipt{}, fmt.Errorf("sealog: erasing entry %d: the reason is not valid UTF-8", seq)
+	}
+	if !utf8.ValidString(requestedBy) {
+		return Receipt{}, fmt.Errorf("sealog: erasing entry %d: who asked is not valid UTF-8", seq)
 	}
 	e, err := l.Entry(ctx, seq)
 	if err != nil {
@@ -53,7 +63,7 @@ func (l *Log) Erase(ctx context.Context, seq uint64, reason string) (Receipt, er
 	erased := format.Line{Seq: ln.Seq, Time: ln.Time, Prev: ln.Prev, Erased: true, BodyHash: e.BodyHash, Sig: ln.Sig}
 	// The record in the one form verifiers accept (docs/FORMAT.md §5).
 	prep := make([]commit.Event, 1)
-	if err := l.prepareEncoded(format.AppendErasureEvent(nil, seq, e.BodyHash, "", reason), &prep[0]); err != nil {
+	if err := l.prepareEncoded(format.AppendErasureEvent(nil, seq, e.BodyHash, requestedBy, reason), &prep[0]); err != nil {
 		return Receipt{}, err
 	}
 	p, err := l.submitPrepared(ctx, prep, &store.Erasure{Seq: seq, Line: format.AppendLine(nil, &erased)})

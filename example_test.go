@@ -252,6 +252,21 @@ func ExampleLog_Erase() {
 	// Output: true true sealog.erase entry/0
 }
 
+// EraseFor records who asked for the erasure as the record's actor.
+func ExampleLog_EraseFor() {
+	l, _, done := newLog()
+	defer done()
+	ctx := context.Background()
+	l.Append(ctx, sealog.Event{Kind: "user.signup", Actor: "frank@example.com"})
+	r, err := l.EraseFor(ctx, 0, "dpo@example.com", "GDPR art. 17 request 2026-117")
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec, _ := l.Entry(ctx, r.Seq)
+	fmt.Println(rec.Kind, rec.Actor, string(rec.Payload) != "")
+	// Output: sealog.erase dpo@example.com true
+}
+
 // New opens a log over any store: here an in-memory one that two Logs
 // share, as two servers share one database. Each batches its own callers;
 // the store orders their batches, and a Log that loses a race re-sequences

@@ -1,16 +1,20 @@
 package sealog_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestReadmeSnippet type-checks the README's Go snippet, so that the first
-// code a new user copies compiles against the current API.
+// TestReadmeSnippet builds the README's Go snippet as a program and runs
+// it twice in one directory, so that the first code a new user copies
+// compiles against the current API and still works the second time (the
+// key is saved and reused, the log reopened and appended to).
 func TestReadmeSnippet(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
@@ -24,6 +28,10 @@ func TestReadmeSnippet(t *testing.T) {
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/verify"
@@ -31,11 +39,19 @@ import (
 
 func run(ctx context.Context) error {
 ` + string(m[1]) + `
-	_, _ = r, rep
-	return err
+	if err != nil {
+		return err
+	}
+	fmt.Println(r.Seq, rep.Valid, rep.Entries)
+	return nil
 }
 
-func main() { _ = run(context.Background()) }
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
 `
 	// A module of its own outside the source tree, using this checkout.
 	repo, err := filepath.Abs(".")
@@ -53,11 +69,26 @@ func main() { _ = run(context.Background()) }
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "vet", "-mod=mod", ".")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README's Go snippet does not compile:\n%s\n%s", out, src)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, args := range [][]string{{"vet", "-mod=mod", "."}, {"build", "-mod=mod", "-o", "snippet", "."}} {
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: the README's Go snippet does not compile:\n%s\n%s", args[0], out, src)
+		}
+	}
+	work := t.TempDir()
+	for run, want := range []string{"0 true 1\n", "1 true 2\n"} {
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "snippet"))
+		cmd.Dir = work
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != want {
+			t.Fatalf("run %d of the README's snippet: %v, printed %q, want %q", run+1, err, out, want)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(work, "audit.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the snippet's key file: %v", err)
 	}
 	if !strings.Contains(string(b), "    go test -race ./...") {
 		t.Fatal("the README does not show the test command")

@@ -20,8 +20,11 @@ type checker struct {
 	last     tlog.Hash // leaf hash of entry next-1, when lastOK
 	lastOK   bool
 	lastTime int64
-	edge     tree.Edge // the tree of entries 0..next-1, when treeOK
-	treeOK   bool
+	// firstTime is the time of the first entry accepted, when timeSet.
+	firstTime int64
+	timeSet   bool
+	edge      tree.Edge // the tree of entries 0..next-1, when treeOK
+	treeOK    bool
 
 	// A chain break (entry brk's prev is not entry brk-1's leaf hash) is
 	// blamed one line later: if the next entry's chain holds, entry brk-1
@@ -227,6 +230,9 @@ func (c *checker) entry(r *lineResult, at place) {
 		c.edge.Append(r.leaf, nil)
 	}
 	c.last, c.lastOK, c.lastTime, c.lastAt = r.leaf, true, r.time, at
+	if !c.timeSet {
+		c.firstTime, c.timeSet = r.time, true
+	}
 	c.next++
 	c.reached()
 	if r.sig != nil {

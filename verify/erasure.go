@@ -106,6 +106,7 @@ func (e *erasures) conclude(c *checker, auth uint64, checkable bool) {
 	for _, l := range e.licensed {
 		if l.record < auth {
 			rep.Erased++
+			rep.ErasedEntries = append(rep.ErasedEntries, ErasedEntry{Seq: l.seq, Record: l.record})
 			continue
 		}
 		if !checkable {

@@ -100,9 +100,13 @@ type Report struct {
 	// also counted in Changed). ErasuresUnchecked counts those that could
 	// not be judged: the log is damaged elsewhere, or not signed by the key
 	// given, so their records cannot be authenticated.
-	Erased            int `json:"erased_count"`
-	ForgedErasures    int `json:"forged_erasure_count"`
-	ErasuresUnchecked int `json:"erasures_unchecked"`
+	Erased int `json:"erased_count"`
+	// ErasedEntries lists the legitimately erased entries (those counted
+	// in Erased), each with the seq of the erasure record that names it,
+	// in the order of the records.
+	ErasedEntries     []ErasedEntry `json:"erased_entries"`
+	ForgedErasures    int           `json:"forged_erasure_count"`
+	ErasuresUnchecked int           `json:"erasures_unchecked"`
 	// Unsigned counts the entries after the authenticated ones (see
 	// VerdictUnsigned): never part of the verified log.
 	Unsigned uint64 `json:"unsigned_count"`
@@ -140,12 +144,25 @@ type Report struct {
 	// hold.
 	Truncated bool `json:"truncated"`
 
+	// FirstTime and LastTime are the times of the first and the last
+	// entry read in seq order (RFC 3339, UTC, nanoseconds); empty for a
+	// log without entries. With Entries and Authenticated they give the
+	// seq and time range the report covers.
+	FirstTime string `json:"first_time"`
+	LastTime  string `json:"last_time"`
+
 	// Live says the log was being written during verification.
 	Live bool `json:"live"`
 
 	Segments int      `json:"segments"`
 	Bytes    int64    `json:"bytes"`
 	Warnings []string `json:"warnings"`
+}
+
+// ErasedEntry is an erased entry and the erasure record that names it.
+type ErasedEntry struct {
+	Seq    uint64 `json:"seq"`
+	Record uint64 `json:"record"` // seq of the erasure record
 }
 
 // Problem is one thing found wrong.

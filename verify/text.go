@@ -66,7 +66,14 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	r.writeKeys(p, more)
 	r.writeRevoked(p, more)
 	p("entries:", "%d read in %d segment%s (%s)", r.Entries, r.Segments, plural(r.Segments), byteSize(r.Bytes))
-	p("authenticated:", "%d entr%s covered by a verified signature", r.Authenticated, pluralY(r.Authenticated))
+	if r.Entries > 0 && r.FirstTime != "" {
+		p("time range:", "%s to %s", r.FirstTime, r.LastTime)
+	}
+	if r.Authenticated > 0 {
+		p("authenticated:", "%d entr%s (seq 0 to %d) covered by a verified signature", r.Authenticated, pluralY(r.Authenticated), r.Authenticated-1)
+	} else {
+		p("authenticated:", "0 entries covered by a verified signature")
+	}
 	sigs := fmt.Sprintf("%d verified, %d failed", r.Signatures, r.SignaturesFailed)
 	if r.SignaturesUnchecked > 0 {
 		sigs += fmt.Sprintf(", %d not checked (batch signatures the verdict does not need; --all-signatures checks them)", r.SignaturesUnchecked)
@@ -83,6 +90,13 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		p("tampered:", "%d entr%s: %d changed, %d missing, %d inserted, %d out of place", r.Tampered, pluralY(r.Tampered), r.Changed, r.Missing, r.Inserted, r.Reordered)
 	}
 	p("erased:", "%d entr%s (content removed by the writer, each named by a signed erasure record; commitment kept, still verified)", r.Erased, pluralY(uint64(r.Erased)))
+	for i, e := range r.ErasedEntries {
+		if max := opts.MaxProblems; (max == 0 && i == 20) || (max > 0 && i == max) {
+			more("... and %d more (the JSON report lists them all)", len(r.ErasedEntries)-i)
+			break
+		}
+		more("seq %d, erased by the record at seq %d", e.Seq, e.Record)
+	}
 	if r.ForgedErasures > 0 {
 		more("and %d entr%s in the erased form WITHOUT a signed erasure record: content removed by someone else", r.ForgedErasures, pluralY(uint64(r.ForgedErasures)))
 	}

@@ -176,7 +176,7 @@ func (v *verification) open() error {
 		return metaErr
 	}
 	v.origin, v.logKey = origin, logKey
-	rep := &Report{Origin: origin, Key: opts.Key, Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}, Live: v.src.Live()}
+	rep := &Report{Origin: origin, Key: opts.Key, Problems: []Problem{}, Gaps: []Gap{}, Warnings: []string{}, ErasedEntries: []ErasedEntry{}, Live: v.src.Live()}
 	v.rep = rep
 	if opts.Key == "" && len(opts.Keys) == 0 {
 		rep.Key, rep.KeyFromLog = logKey, true
@@ -292,8 +292,18 @@ func (v *verification) read() error {
 		return err
 	}
 	v.rep.Bytes = total
+	if v.ch.timeSet {
+		v.rep.FirstTime = formatTime(v.ch.firstTime)
+		v.rep.LastTime = formatTime(v.ch.lastTime)
+	}
 	if pool == nil {
 		v.sr = defaultSigs(book)
 	}
 	return nil
+}
+
+// formatTime formats an entry time (Unix nanoseconds) as RFC 3339 in UTC
+// with nanoseconds.
+func formatTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
 }

@@ -12,7 +12,7 @@ import (
 var appendCmd = &command{
 	name:    "append",
 	summary: "record events (arguments or JSON lines on stdin)",
-	usage: `Usage: sealog append DIR --key FILE [--max-event-size N] [-v] [EVENT_JSON ...]
+	usage: `Usage: sealog append DIR --key FILE [--max-event-size N] [--wait DURATION] [-v] [EVENT_JSON ...]
 
 Records events in the log in DIR and prints one receipt per event, as a
 JSON line: {"seq","time","leaf_hash","checkpoint"} (+ "line", the input
@@ -30,10 +30,16 @@ and committed in batches as they arrive. At the first bad line, the lines
 before it are committed and reported, nothing of that line or after it is
 written, and the command exits 3. Empty stdin appends nothing.
 
+A log has one writer at a time: it holds the lock DIR/lock (an flock,
+released by the kernel when the writer exits, even by a crash). A second
+'sealog append' on the same log fails at once with exit 3, naming the
+lock and the writer's pid; --wait waits for the lock instead.
+
 Flags:
     --key FILE            the private signer key (default: $SEALOG_KEY), or
                           ssh-agent:FINGERPRINT for a key held in the ssh-agent
     --max-event-size N    the largest event line accepted (default 1MiB; at most 3MiB)
+    --wait DURATION       wait up to DURATION (e.g. 30s) for another writer to finish
     -v                    report what the library does (on stderr)
 `,
 }
@@ -49,6 +55,7 @@ func runAppend(e *env, args []string) error {
 	keyFile := fl.String("key", "", "")
 	maxSize := fl.String("max-event-size", "1MiB", "")
 	verbose := fl.Bool("v", false, "")
+	wait := fl.Duration("wait", 0, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -83,7 +90,10 @@ func runAppend(e *env, args []string) error {
 		arena = ar
 		evs = append(evs, ev.event())
 	}
-	l, err := openWriter(e, dir, key, sealog.Options{MaxEventSize: int(limit), Logger: newLogger(e, *verbose)})
+	if *wait < 0 {
+		return usageError("append: --wait %s: a duration from 0, like 30s", *wait)
+	}
+	l, err := openWriterWait(e, dir, key, sealog.Options{MaxEventSize: int(limit), Logger: newLogger(e, *verbose)}, *wait)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/sealog/sealog"
@@ -170,6 +171,11 @@ func runDemo(e *env, args []string) error {
 	fmt.Fprintf(w, "  %-28s the auditor's saved checkpoint\n", "auditor/audit-log.ckpt")
 	fmt.Fprintf(w, "  %-28s the evidence bundle\n", "evidence.bundle")
 	fmt.Fprintf(w, "\nTry:\n")
+	if _, err := exec.LookPath("sealog"); err != nil {
+		fmt.Fprintf(w, "  (sealog is not on your PATH: 'go install ./cmd/sealog' in the repository, or\n")
+		fmt.Fprintf(w, "  'go install github.com/sealog/sealog/cmd/sealog@latest', installs it in\n")
+		fmt.Fprintf(w, "  $(go env GOPATH)/bin; then: export PATH=\"$PATH:$(go env GOPATH)/bin\")\n")
+	}
 	q := func(s string) string { return shellQuote(s) }
 	fmt.Fprintf(w, "  sealog verify %s --key %s.pub --checkpoint %s\n", q(logDir), q(keyFile), q(ckFile))
 	fmt.Fprintf(w, "  sealog verify %s --key %s.pub --checkpoint %s\n", q(tampered), q(keyFile), q(ckFile))

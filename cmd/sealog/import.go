@@ -97,7 +97,7 @@ func runImport(e *env, args []string) error {
 	}
 	if !rep.Valid && !*force {
 		bw := bufio.NewWriter(e.stderr)
-		writeLegacyText(bw, rep, src, string(lf), false)
+		writeLegacyText(bw, rep, src, string(lf))
 		bw.Flush()
 		return failError("refusing to import %s: it does not verify (first invalid record %d: %s)", src, derefInt(rep.FirstInvalid), rep.Reason).
 			withHint("--force imports it anyway, recording the failed verification first")

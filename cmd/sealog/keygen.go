@@ -15,11 +15,15 @@ var keygenCmd = &command{
 	name:    "keygen",
 	summary: "make a signing key pair for a new log",
 	usage: `Usage: sealog keygen [-o FILE] [--name ORIGIN] [--json]
+       sealog keygen -y FILE [--json]
 
 Makes an Ed25519 key pair for a log. Writes the private signer key to FILE
 (mode 0600; default sealog.key) and the public verifier key to FILE.pub,
 and prints the verifier key. Give FILE.pub to your auditors; keep FILE
 secret. Refuses to overwrite either file.
+
+With -y, makes nothing: prints the verifier key of the private key in
+FILE (to rebuild a lost FILE.pub: sealog keygen -y FILE > FILE.pub).
 
 The key's name is the log's origin, the first line of its checkpoints:
 non-empty, no spaces, no '+'. Default: <hostname>/audit.
@@ -27,7 +31,9 @@ non-empty, no spaces, no '+'. Default: <hostname>/audit.
 Flags:
     -o FILE         where to write the private key (default sealog.key)
     --name ORIGIN   the log's origin, e.g. example.com/audit/prod
+    -y FILE         print the verifier key of the private key in FILE
     --json          print {"origin","key","private_key_file","public_key_file"}
+                    (with -y: {"origin","key","private_key_file"})
 `,
 }
 
@@ -40,12 +46,27 @@ func runKeygen(e *env, args []string) error {
 	fl.StringVar(out, "output", "sealog.key", "")
 	name := fl.String("name", "", "")
 	asJSON := fl.Bool("json", false, "")
+	fromFile := fl.String("y", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs(c, pos, 0, 0, ""); err != nil {
 		return err
+	}
+	if *fromFile != "" {
+		if *name != "" || *out != "sealog.key" {
+			return usageError("keygen: -y makes no key: it takes no -o or --name")
+		}
+		k, err := loadSigner(e, c, *fromFile)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, map[string]string{"origin": k.Origin(), "key": k.VerifierKey(), "private_key_file": *fromFile})
+		}
+		fmt.Fprintln(e.stdout, k.VerifierKey())
+		return nil
 	}
 	origin := *name
 	if origin == "" {

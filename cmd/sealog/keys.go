@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/bundle"
 )
 
 // loadSigner loads the private signer key named by --key, or by the
@@ -56,18 +57,43 @@ func loadSignerFor(e *env, c *command, path, origin string) (*sealog.Key, error)
 
 // loadVerifierKey reads a verifier key given as a .pub file path or as
 // the key text itself ("origin+hash+base64").
-func loadVerifierKey(arg string) (string, error) {
+func loadVerifierKey(arg string) (string, error) { return loadVerifierKeyIn(arg, nil) }
+
+// privateKeyPrefix starts a note signer key, as 'sealog keygen' writes it.
+const privateKeyPrefix = "PRIVATE+KEY+"
+
+// loadVerifierKeyIn is loadVerifierKey recording what it read in in (when
+// not nil). A private key, given as text or as a file, is refused without
+// a word of it in the message.
+func loadVerifierKeyIn(arg string, in *inputSet) (string, error) {
 	if arg == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(arg)
+	if strings.HasPrefix(strings.TrimSpace(arg), privateKeyPrefix) {
+		return "", usageError("--key: this is a private key; pass the .pub file (the verifier key)").
+			withHint("verifying needs only the verifier key; never hand out or paste the private key")
+	}
+	var b []byte
+	var err error
+	if in != nil {
+		var rec inputSet
+		b, err = rec.read("key", arg, maxKeyFile)
+		if err == nil {
+			defer func() { in.list = append(in.list, rec.list...) }()
+		}
+	} else {
+		b, err = bundle.ReadLimited(arg, maxKeyFile)
+	}
 	if err != nil {
 		if _, vkey, perr := sealog.ParseVerifier(strings.TrimSpace(arg)); perr == nil {
+			if in != nil {
+				in.inline("key", []byte(vkey))
+			}
 			return vkey, nil
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			if strings.Count(arg, "+") >= 2 {
-				return "", usageError("--key %q is neither a file nor a valid verifier key", arg).
+				return "", usageError("--key: the text given is neither a file nor a valid verifier key").
 					withHint("a verifier key looks like origin+1234abcd+AbC...; or pass the .pub file made by 'sealog keygen'")
 			}
 			return "", ioError("key file %s does not exist", arg).withHint("pass the verifier key file (FILE.pub) or the key text")
@@ -75,13 +101,13 @@ func loadVerifierKey(arg string) (string, error) {
 		return "", ioError("key file %s: %v", arg, pathErr(err))
 	}
 	text := strings.TrimSpace(string(b))
-	if strings.HasPrefix(text, "PRIVATE+KEY+") {
-		return "", ioError("key file %s holds a private signer key; verifying needs only the verifier key", arg).
+	if strings.HasPrefix(text, privateKeyPrefix) {
+		return "", ioError("key file %s: this is a private key; pass the .pub file (the verifier key)", arg).
 			withHint("pass %s.pub (never hand out the private key)", arg)
 	}
 	_, vkey, err := sealog.ParseVerifier(text)
 	if err != nil {
-		return "", ioError("key file %s is not a verifier key: %v", arg, err).
+		return "", ioError("key file %s is not a verifier key", arg).
 			withHint("a verifier key file holds one line like origin+1234abcd+AbC..., as 'sealog keygen' writes to FILE.pub")
 	}
 	return vkey, nil

@@ -16,8 +16,8 @@ import (
 
 // verifyLegacy verifies a Spine, spanforge or immutable-logging log.
 func verifyLegacy(e *env, f *verifyFlags, lf compat.Format, pos []string, detected string) error {
-	if len(f.checkpoints) > 0 || f.allSigs {
-		return usageError("verify: --checkpoint and --all-signatures are for sealog logs; this is a %s log", lf).
+	if so := f.sealogOnly(); len(so) > 0 {
+		return usageError("verify: %s: for sealog logs only; this is a %s log", strings.Join(so, ", "), lf).
 			withHint("legacy logs take --anchor FILE to rule out truncation")
 	}
 	path, err := legacyInput(lf, pos)
@@ -41,10 +41,12 @@ func verifyLegacy(e *env, f *verifyFlags, lf compat.Format, pos []string, detect
 		}
 	default:
 		bw := bufio.NewWriter(e.stdout)
-		writeLegacyText(bw, rep, path, detected, true)
+		writeLegacyText(bw, rep, path, detected)
 		if err := bw.Flush(); err != nil {
 			return err
 		}
+		// A hint, on stderr like every hint.
+		fmt.Fprintf(e.stderr, "hint: to keep these records tamper-evident from now on: sealog import --format %s %s DEST --key FILE\n", rep.Format, shellJoin([]string{path}))
 	}
 	if !rep.Valid {
 		return errFailedQuiet

@@ -25,7 +25,7 @@ var legacyWarnings = map[string]string{
 }
 
 // writeLegacyText writes a compat.Report for people.
-func writeLegacyText(w io.Writer, r *compat.Report, path, detected string, suggestImport bool) {
+func writeLegacyText(w io.Writer, r *compat.Report, path, detected string) {
 	p := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%-15s %s\n", label, fmt.Sprintf(format, args...))
 	}
@@ -107,9 +107,6 @@ func writeLegacyText(w io.Writer, r *compat.Report, path, detected string, sugge
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}
-	}
-	if suggestImport {
-		fmt.Fprintf(w, "\nTo keep these records tamper-evident from now on: sealog import --format %s %s DEST --key FILE\n", r.Format, path)
 	}
 }
 

@@ -48,9 +48,9 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		keygenCmd, initCmd, appendCmd, verifyCmd, showCmd, queryCmd, tailCmd,
-		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
-		importCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
+		keygenCmd, initCmd, appendCmd, verifyCmd, verifyReportCmd, showCmd, queryCmd, tailCmd,
+		infoCmd, checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
+		eraseCmd, importCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
 

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/layout"
@@ -61,8 +64,15 @@ func openReader(dir string) (*sealog.Log, error) {
 	return l, nil
 }
 
-// openWriter opens the existing log in dir for writing with key.
+// openWriter opens the existing log in dir for writing with key. It
+// fails at once if another process has it open for writing.
 func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*sealog.Log, error) {
+	return openWriterWait(e, dir, key, opts, 0)
+}
+
+// openWriterWait is openWriter waiting up to wait for another writer to
+// let go of the log's lock (a database log has no such lock).
+func openWriterWait(e *env, dir string, key *sealog.Key, opts sealog.Options, wait time.Duration) (*sealog.Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = newLogger(e, false)
 	}
@@ -78,19 +88,45 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 	// sealog.Open checks the key: the one the log was created with, or the
 	// newest of its chain after rotations (docs/KEYS.md).
 	opts.Key, opts.File.NoCreate = key, true
-	l, err := sealog.Open(dir, opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "rotated out") {
+	deadline := time.Now().Add(wait)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 250*time.Millisecond) {
+		l, err := sealog.Open(dir, opts)
+		switch {
+		case err == nil:
+			return l, nil
+		case strings.Contains(err.Error(), "rotated out"):
 			return nil, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
 				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
-		}
-		if strings.Contains(err.Error(), "not by the key given") {
+		case strings.Contains(err.Error(), "not by the key given"):
 			return nil, ioError("%s is signed by another key: %s", dir, strings.TrimPrefix(err.Error(), "sealog: ")).
 				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		case !errors.Is(err, sealog.ErrLocked) || !time.Now().Add(delay).Before(deadline):
+			if errors.Is(err, sealog.ErrLocked) && wait > 0 {
+				return nil, lockedError(dir, err, fmt.Sprintf(" (waited %s)", wait))
+			}
+			return nil, openError(dir, err)
 		}
-		return nil, openError(dir, err)
+		select {
+		case <-e.ctx.Done():
+			return nil, ioError("interrupted while waiting for the lock on %s", filepath.Join(dir, layout.LockFile))
+		case <-time.After(delay):
+		}
 	}
-	return l, nil
+}
+
+// lockedError says that another process holds the log's write lock.
+func lockedError(dir string, err error, waited string) error {
+	pid := ""
+	if _, p, ok := strings.Cut(err.Error(), "(pid "); ok {
+		pid = " (pid " + p
+	} else if b, rerr := layout.ReadRegular(filepath.Join(dir, layout.LockFile), 32); rerr == nil {
+		// The writer holding the lock wrote its pid in the file.
+		if p := strings.TrimSpace(string(b)); p != "" && strings.Trim(p, "0123456789") == "" {
+			pid = " (pid " + p + ")"
+		}
+	}
+	return ioError("%s is open for writing by another process%s: it holds the lock %s%s", dir, pid, filepath.Join(dir, layout.LockFile), waited).
+		withHint("a log has one writer at a time: wait for the other to finish (--wait 30s waits for it), or stop it; reading commands (show, query, tail, verify) work meanwhile")
 }
 
 // logSize returns the log's size as of now.
@@ -109,7 +145,7 @@ func openError(dir string, err error) error {
 	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):
 		return failError("%s", msg).withHint("run 'sealog verify %s' for a full report", dir)
 	case errors.Is(err, sealog.ErrLocked):
-		return ioError("%s", msg).withHint("stop the other writer first; reading commands (show, query, tail, verify) work meanwhile")
+		return lockedError(dir, err, "")
 	case errors.Is(err, file.ErrRecoveryNeeded):
 		return ioError("%s", msg).withHint("run 'sealog append %s --key FILE' with no input once to recover it, or 'sealog verify %s'", dir, dir)
 	}

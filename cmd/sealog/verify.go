@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
-	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/compat"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/verify"
@@ -17,7 +20,9 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
-	usage: `Usage: sealog verify DIR [--key FILE.pub] [--keys FILE] [--checkpoint FILE]... [--policy FILE] [--all-signatures] [--json | -q]
+	usage: `Usage: sealog verify DIR [--key FILE.pub] [--keys FILE] [--checkpoint FILE]... [--policy FILE]
+                     [--state FILE [--full]] [--strict] [--all-signatures] [--all-problems]
+                     [--json | -q | --sign-report KEY]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format spanforge FILE [--secret S]... [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format immutable-logging LOGFILE [--anchor FILE] [--json | -q]
@@ -35,6 +40,21 @@ rules out that the log was cut back below its size. Repeatable. A log
 whose key was rotated ('sealog key rotate') verifies with any key of its
 chain, and the report lists each key and its entries.
 
+--state FILE remembers the newest checkpoint verified: the first run
+(FILE missing) verifies the whole log and saves it; each later run proves
+that the log still extends it (a rollback or a fork is reported, with both
+checkpoints and the consistency proof) and reads only the entries added
+since (--full reads them all). FILE is replaced, atomically, only when the
+log verifies.
+
+The report says when it ran, with which sealog, and lists every input
+with its SHA-256. --sign-report KEY prints the JSON report as a signed
+note (C2SP signed-note), signed with the private key KEY (made by 'sealog
+keygen'); 'sealog verify-report' checks it with KEY.pub. Hints go to
+stderr. Without --key, a warning that the key came from the log goes to
+stderr even with -q; --strict makes that, or a trust input kept inside
+the log's directory, a failure (exit 1).
+
 Without --format, a directory holding sealog.json is a sealog log; other
 inputs are detected as Spine, spanforge or immutable-logging, and the
 report says which.
@@ -48,6 +68,11 @@ Flags:
                         cosigned by its quorum (the log directory's "witnessed" file
                         or a --checkpoint), and check the log against it; the log's
                         key comes from the policy when --key is not given
+    --state FILE        remember the newest checkpoint verified; check the log extends it
+    --full              with --state: read every entry, not only the new ones
+    --strict            fail unless the key and every trust input come from outside the log
+    --sign-report KEY   print the JSON report as a note signed with the private key KEY
+    --all-problems      list every problem in the text report (default: the first 20)
     --all-signatures    verify every batch signature, not only the ones needed
     --revocations FILE  sealog: a revocation statement ('sealog key revoke'); the log
                         fails if entries are covered only by the revoked key past its
@@ -76,19 +101,32 @@ error, 3 the input cannot be read or is not a log.
 
 func init() { verifyCmd.run = runVerify }
 
-// verifyFlags are verify's flags.
+// verifyFlags are verify's flags. Every flag is declared in
+// addVerifyFlags: a feature that adds one adds a field here and a line
+// there.
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
 	revocations, witnesses             stringsFlag
 	keysFile, trust, anchor, format    string
 	policy                             string
 	asJSON, quiet, allSigs, noProgress bool
+	// state is --state FILE; full (--full) reads every entry even then.
+	state string
+	full  bool
+	// strict (--strict) fails unless the key and every trust input came
+	// from outside the log.
+	strict bool
+	// signReport is --sign-report KEY: print the JSON report as a signed
+	// note.
+	signReport string
+	// allProblems (--all-problems) lists every problem in the text report.
+	allProblems bool
+	// args is the command line as given (for hints that repeat it).
+	args []string
 }
 
-func runVerify(e *env, args []string) error {
-	c := verifyCmd
-	fl := newFlags(c)
-	var f verifyFlags
+// addVerifyFlags declares verify's flags on fl.
+func addVerifyFlags(fl *flag.FlagSet, f *verifyFlags) {
 	fl.Var(&f.keys, "key", "")
 	fl.Var(&f.checkpoints, "checkpoint", "")
 	fl.Var(&f.secrets, "secret", "")
@@ -104,6 +142,34 @@ func runVerify(e *env, args []string) error {
 	fl.BoolVar(&f.quiet, "quiet", false, "")
 	fl.BoolVar(&f.allSigs, "all-signatures", false, "")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "")
+	fl.StringVar(&f.state, "state", "", "")
+	fl.BoolVar(&f.full, "full", false, "")
+	fl.BoolVar(&f.strict, "strict", false, "")
+	fl.StringVar(&f.signReport, "sign-report", "", "")
+	fl.BoolVar(&f.allProblems, "all-problems", false, "")
+}
+
+// sealogOnly reports the sealog-only flags given, for legacy formats to
+// refuse.
+func (f *verifyFlags) sealogOnly() []string {
+	var out []string
+	for _, x := range []struct {
+		name string
+		set  bool
+	}{{"--checkpoint", len(f.checkpoints) > 0}, {"--all-signatures", f.allSigs}, {"--state", f.state != ""},
+		{"--full", f.full}, {"--strict", f.strict}, {"--sign-report", f.signReport != ""}} {
+		if x.set {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}
+
+func runVerify(e *env, args []string) error {
+	c := verifyCmd
+	fl := newFlags(c)
+	f := verifyFlags{args: args}
+	addVerifyFlags(fl, &f)
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -113,6 +179,12 @@ func runVerify(e *env, args []string) error {
 	}
 	if f.asJSON && f.quiet {
 		return usageError("verify: --json and -q exclude each other")
+	}
+	if f.signReport != "" && (f.asJSON || f.quiet) {
+		return usageError("verify: --sign-report prints the signed JSON report; it excludes --json and -q")
+	}
+	if f.full && f.state == "" {
+		return usageError("verify: --full is for --state (a run without --state reads every entry anyway)")
 	}
 	path := pos[0]
 	detected := ""
@@ -169,6 +241,8 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		return usageError("verify: --key given %d times; for several trusted keys (a rotated log) use --keys FILE", len(f.keys))
 	}
 	dir := pos[0]
+	started := time.Now()
+	in := &inputSet{}
 	opts := verify.Options{AllSignatures: f.allSigs}
 	if f.keysFile != "" {
 		ks, err := readTrustedKeys(f.keysFile)
@@ -177,8 +251,11 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		opts.Keys = ks
 	}
+	if f.asJSON || f.signReport != "" || f.allProblems {
+		opts.MaxProblems = maxJSONProblems
+	}
 	if len(f.keys) == 1 {
-		k, err := loadVerifierKey(f.keys[0])
+		k, err := loadVerifierKeyIn(f.keys[0], in)
 		if err != nil {
 			return err
 		}
@@ -191,7 +268,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	defer done()
 	var from []string // the file each trusted checkpoint came from
 	for _, p := range f.checkpoints {
-		cks, err := readCheckpoints(p, origin)
+		cks, err := readCheckpoints(p, origin, in)
 		if err != nil {
 			return err
 		}
@@ -210,54 +287,73 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	if err := readRevocations(&opts, f.revocations, f.witnesses); err != nil {
 		return err
 	}
-	var prog *progress
-	if e.stderrTTY && !f.asJSON && !f.quiet && !f.noProgress {
-		prog = newProgress(e.stderr, "verifying")
-		opts.Progress = prog.update
-	}
-	rep, err := verify.Verify(e.ctx, src, opts)
-	prog.finish()
-	if err != nil {
-		var ie *verify.InputError
-		switch {
-		case e.ctx.Err() != nil:
-			return ioError("interrupted")
-		case errors.As(err, &ie) && strings.HasPrefix(ie.What, "trusted checkpoint "):
-			n, _ := strconv.Atoi(strings.TrimPrefix(ie.What, "trusted checkpoint "))
-			if n >= 1 && n <= len(from) {
-				return ioError("--checkpoint %s: %v", from[n-1], ie.Err)
-			}
-			return ioError("%v", err)
-		case errors.Is(err, layout.ErrNotLog):
-			return ioError("%s is not a sealog log: %v", dir, err).withHint("create one with 'sealog init %s --key FILE'", dir)
+	var signer note.Signer
+	if f.signReport != "" {
+		k, err := loadSigner(e, c, f.signReport)
+		if err != nil {
+			return err
 		}
-		return ioError("%s: %v", name, err)
+		signer = k.Signer()
+	}
+	var saved *stateFile
+	if f.state != "" {
+		st, err := loadState(f.state, origin, in)
+		if err != nil {
+			return err
+		}
+		saved = st
+	}
+	if msgs := strictProblems(f, name, opts.Key, in); len(msgs) > 0 {
+		return failError("--strict: %s", strings.Join(msgs, "; ")).
+			withHint("give the verifier key from your own records (--key FILE.pub) and trust inputs kept outside the log")
+	}
+	run := &sealogRun{e: e, f: f, dir: name, opts: opts, saved: saved, started: started, src: src,
+		openLog: func() (*sealog.Log, error) { return openDirLog(name) }}
+	if loc, isDB, _ := databaseLog(dir); isDB {
+		run.openLog = func() (*sealog.Log, error) { return openDatabase(e.ctx, loc, nil, false, sealog.Options{}) }
+	}
+	rep, err := run.verify(from)
+	if err != nil {
+		return err
+	}
+	format := orDefault(detected, "sealog (--format)")
+	out := newVerifyReport(rep, name, format, in, f.strict, started)
+	out.State = run.state
+	if err := run.updateState(rep); err != nil {
+		return err
 	}
 	switch {
+	case signer != nil:
+		if err := writeSignedReport(e.stdout, out, signer); err != nil {
+			return err
+		}
 	case f.quiet:
 	case f.asJSON:
 		if detected != "" {
 			fmt.Fprintf(e.stderr, "sealog: format: %s\n", detected)
 		}
-		if err := writeJSON(e.stdout, withWitnesses(rep, wc)); err != nil {
+		if err := writeJSON(e.stdout, withWitnesses(out, wc)); err != nil {
 			return err
 		}
 	default:
-		bw := bufio.NewWriter(e.stdout)
-		if err := rep.WriteText(bw, verify.TextOptions{Name: name}); err != nil {
+		if err := out.writeText(e.stdout, f.allProblems); err != nil {
 			return err
 		}
-		wc.write(bw, rep.Valid)
-		fmt.Fprintf(bw, "\nformat:         %s\n", orDefault(detected, "sealog (--format)"))
-		if rep.KeyFromLog {
-			fmt.Fprintf(bw, "\nTo prove who signed the log: sealog verify %s --key FILE.pub\n", dir)
+		if wc != nil {
+			bw := bufio.NewWriter(e.stdout)
+			wc.write(bw, rep.Valid)
+			if err := bw.Flush(); err != nil {
+				return err
+			}
 		}
-		if !rep.TruncationChecked {
-			fmt.Fprintf(bw, "To rule out truncation: sealog verify %s --checkpoint SAVED.ckpt (saved earlier with 'sealog checkpoint')\n", dir)
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
+	}
+	if rep.KeyFromLog {
+		// Said even with -q: a silent exit 0 must not hide that nothing
+		// outside the log vouched for the key.
+		fmt.Fprintln(e.stderr, "sealog: warning: verified with the key stored in the log itself: this proves only that the log is consistent with that key, not who signed it")
+	}
+	if !f.quiet {
+		verifyHints(e, f, rep)
 	}
 	if !rep.Valid {
 		return errFailedQuiet
@@ -267,6 +363,10 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	}
 	return nil
 }
+
+// maxJSONProblems is how many problems the JSON report lists: all of
+// them, in practice (the count of any beyond is problems_omitted).
+const maxJSONProblems = 1 << 20
 
 func orDefault(s, def string) string {
 	if s == "" {

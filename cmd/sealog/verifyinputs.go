@@ -25,8 +25,10 @@ import (
 // is none of these, or a checkpoint of another log than origin (when
 // known), is an input error that names the file. Line ends changed to
 // CRLF and a final newline dropped (mail, tickets) are undone.
-func readCheckpoints(path, origin string) ([][]byte, error) {
-	b, err := bundle.ReadLimited(path, maxCheckpointFile)
+//
+// The file is recorded in in.
+func readCheckpoints(path, origin string, in *inputSet) ([][]byte, error) {
+	b, err := in.read("checkpoint", path, maxCheckpointFile)
 	if err != nil {
 		return nil, ioError("--checkpoint %s: %v", path, pathErr(err))
 	}

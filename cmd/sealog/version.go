@@ -42,9 +42,17 @@ func runVersion(e *env, args []string) error {
 	return nil
 }
 
-// version is the main module's version, with the VCS revision when the
-// build recorded one, or "devel".
+// buildVersion, when set at link time (go build -ldflags "-X
+// main.buildVersion=v1.2.0"), is the version reported.
+var buildVersion string
+
+// version is the main module's version, with the VCS revision (and
+// "-dirty" for uncommitted changes) when the build recorded one, or
+// "devel".
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
@@ -53,9 +61,19 @@ func version() string {
 	if v == "" || v == "(devel)" {
 		v = "devel"
 	}
+	rev, dirty := "", false
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && v == "devel" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if v == "devel" && rev != "" {
+		v += "+" + rev
+		if dirty {
+			v += "-dirty"
 		}
 	}
 	return v
