@@ -13,7 +13,8 @@ import (
 
 // Append commits a batch if it starts at the log's size: one write to the
 // active segment, one each to the index and hashes files, one fdatasync
-// of the segment; then the batch's erasures, if any (erase.go). One
+// of the segment, a check that those files are still the log's; then the
+// batch's erasures, if any (erase.go). One
 // process writes a log (flock), so a conflict here means the caller's
 // view of the head is stale, not that another writer raced it.
 func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) {
@@ -59,17 +60,20 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 	}
 	s.pre.beforeWrite(base, int64(len(b.Lines)))
 	if err := s.step("write segment", func() error { return s.seg.Write(b.Lines) }); err != nil {
-		return head, s.poison(err)
+		return head, s.unwrite(base, err)
 	}
 	s.pre.afterWrite(s.seg.Size())
 	if err := s.step("write index", func() error { return s.index.Write(ib) }); err != nil {
-		return head, s.poison(err)
+		return head, s.unwrite(base, err)
 	}
 	if err := s.step("write hashes", func() error { return s.hashes.Write(hashBytes(b.Hashes)) }); err != nil {
-		return head, s.poison(err)
+		return head, s.unwrite(base, err)
 	}
 	if err := s.step("sync segment", s.seg.Sync); err != nil {
 		return head, s.poison(err)
+	}
+	if err := s.checkIdentity(false); err != nil {
+		return head, s.poison(fmt.Errorf("%w: the batch is not acknowledged", err))
 	}
 	head = b.Head()
 	head.Checkpoint = bytes.Clone(head.Checkpoint) // the caller may reuse b
@@ -131,6 +135,17 @@ func (s *Store) poison(err error) error {
 	return store.ErrPoisoned
 }
 
+// unwrite handles a failed write of a batch (a full disk, most often):
+// nothing of it was synced, so it is certainly not committed, and what of
+// it reached the segment is taken out again (best effort), so that
+// neither a reader nor the next open sees half a batch. The store is
+// poisoned all the same.
+func (s *Store) unwrite(base int64, err error) error {
+	s.pre.detach()
+	s.seg.Fd().Truncate(base)
+	return s.poison(err)
+}
+
 // rotate seals the active segment and starts a new one at first. The
 // derived files are made durable before the new segment exists, so that
 // a new segment proves them complete up to its first entry. The caller
@@ -167,5 +182,3 @@ func (s *Store) seal() error {
 	}
 	return s.seg.Sync()
 }
-
-var _ store.Store = (*Store)(nil)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	"github.com/sealog/sealog/internal/durable"
@@ -27,10 +28,19 @@ import (
 //
 // The zeros are NUL padding that readers stop at (docs/FORMAT.md), that
 // recovery cuts, and that sealing or closing a segment truncates.
+//
+// Preallocation only makes fsyncs cheaper, so it must never be why an
+// append fails for lack of space: it takes space only while the
+// filesystem keeps preReserve (or a sixteenth of its size, if more) free
+// after it, so a small filesystem gets none; it gives the spare back as
+// soon as free space falls below that; and space a failed zero-fill took
+// is given back at once.
 const (
-	preChunk   = 4 << 20 // zero-filled per step in the active segment
-	preLowMark = 2 << 20 // start a step when less than this is left
-	preLead    = 1 << 20 // leave this much before the first step, so the writer never waits on it
+	preChunk   = 4 << 20  // zero-filled per step in the active segment
+	preLowMark = 2 << 20  // start a step when less than this is left
+	preLead    = 1 << 20  // leave this much before the first step, so the writer never waits on it
+	preReserve = 64 << 20 // keep at least this much free
+	preCheck   = 1 << 20  // look at the free space again after this many bytes written
 )
 
 // spareName is the spare segment's name in segments/; it is not a segment
@@ -78,7 +88,8 @@ func (p *prealloc) kick() {
 }
 
 // beforeWrite waits while [off, off+n) overlaps the region being
-// zero-filled, so that zeros never land on data.
+// zero-filled, and then claims it, so that a step that starts while the
+// write is in flight zero-fills only past it: zeros never land on data.
 func (p *prealloc) beforeWrite(off, n int64) {
 	if p == nil {
 		return
@@ -87,25 +98,39 @@ func (p *prealloc) beforeWrite(off, n int64) {
 	for p.busy && off < p.busyTo && off+n > p.busyFrom {
 		p.cond.Wait()
 	}
+	if p.end < off+n {
+		p.end = off + n
+	}
 	p.mu.Unlock()
 }
 
 // afterWrite records the new write position and starts a step if the
-// preallocated space runs low.
+// preallocated space runs low, or to look at the free space again.
 func (p *prealloc) afterWrite(pos int64) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
+	check := pos/preCheck != p.pos/preCheck
 	p.pos = pos
 	if p.end < pos {
 		p.end = pos
 	}
 	low := p.f != nil && !p.failed && !p.busy && p.end-pos < preLowMark && p.end < p.size
 	p.mu.Unlock()
-	if low {
+	if low || check {
 		p.kick()
 	}
+}
+
+// room reports whether n more bytes may be preallocated on the
+// filesystem of the segments directory.
+func (p *prealloc) room(n int64) bool {
+	free, total, err := diskSpace(p.dir)
+	if err != nil {
+		return false
+	}
+	return free-n >= max(preReserve, total/16)
 }
 
 // detach waits for a step in progress and stops touching the active
@@ -189,15 +214,28 @@ func (p *prealloc) run() {
 }
 
 // step does one piece of work and reports whether there may be more:
-// extending the active segment comes first, then making the spare.
+// giving space back when it runs short comes first, then extending the
+// active segment, then making the spare.
 func (p *prealloc) step() bool {
 	p.mu.Lock()
-	if p.f != nil && !p.failed && p.end < p.size && p.end-p.pos < preChunk {
+	if p.spare && !p.room(0) {
+		p.spare = false
+		p.mu.Unlock()
+		os.Remove(filepath.Join(p.dir, spareName))
+		p.log.Info("removed the spare segment: the disk is running out of space")
+		return false
+	}
+	if p.f != nil && !p.failed && p.end < p.size && p.end-p.pos < preChunk && p.room(preChunk) {
 		f, from := p.f, p.end
 		p.busy, p.busyFrom, p.busyTo = true, from, from+preChunk
 		p.mu.Unlock()
 		err := zeroFill(f.Name(), from, preChunk, p.zeros, p.quit)
 		p.mu.Lock()
+		if err != nil && !errors.Is(err, errStopped) {
+			// Give back what the failed step took: no write reaches past
+			// from while the step is busy.
+			os.Truncate(f.Name(), from)
+		}
 		p.busy = false
 		if errors.Is(err, errStopped) {
 			p.cond.Broadcast()
@@ -214,7 +252,7 @@ func (p *prealloc) step() bool {
 		p.mu.Unlock()
 		return err == nil
 	}
-	need := !p.spare && !p.failed
+	need := !p.spare && !p.failed && p.room(p.size)
 	p.mu.Unlock()
 	if !need {
 		return false
@@ -301,4 +339,14 @@ func alignedZeros(n int) []byte {
 	b := make([]byte, n+zeroAlign)
 	skip := (zeroAlign - int(uintptr(unsafe.Pointer(&b[0]))%zeroAlign)) % zeroAlign
 	return b[skip : skip+n]
+}
+
+// diskSpace returns the bytes available to unprivileged users, and the
+// size, of the filesystem holding path.
+func diskSpace(path string) (free, total int64, err error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), int64(st.Blocks) * int64(st.Bsize), nil
 }
