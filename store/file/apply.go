@@ -207,7 +207,7 @@ func (r *recovery) cutActive() error {
 			s.log.Warn("recovery cut damaged bytes from the end of the active segment: no signature covers them, so they were never acknowledged",
 				"segment", name, "offset", a.cut, "bytes", a.size-a.cut, "entries", a.unsigned, "damage", a.damage, "copy", kept)
 		default:
-			s.log.Warn("recovery cut the end of the active segment: a batch the crash interrupted, which no signature covers, so it was never acknowledged",
+			s.log.Warn("recovery cut the end of the active segment: what the crash interrupted of the batches written ahead of their fdatasync (at most two), so never acknowledged",
 				"segment", name, "offset", a.cut, "bytes", a.size-a.cut, "entries", a.unsigned, "copy", kept)
 		}
 	}

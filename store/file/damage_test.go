@@ -414,7 +414,8 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 // start (or a sector boundary) to a sector boundary, and then the rest of
 // the batch, whose last line is signed. That batch was never acknowledged
 // (its fdatasync did not complete) and is cut. NUL bytes that end inside a
-// sector, or a second signed line, are not what a crash leaves: refused.
+// sector, or more batches after the hole than can be in flight (two), are
+// not what a crash leaves: refused.
 func TestPowerCutHoles(t *testing.T) {
 	signed := func(seq int) []byte {
 		return fmt.Appendf(nil, `{"seq":%d,"time":"x","prev":"y","salt":"z","event":{},"sig":"AAAA"}`+"\n", seq)
@@ -434,10 +435,23 @@ func TestPowerCutHoles(t *testing.T) {
 			b := append(make([]byte, hole), []byte(`ad":"xxxx"}}`+"\n")...)
 			return append(b, signed(60)...)
 		}, false},
+		// Two batches are in flight with Stage: the one whose fdatasync
+		// runs and the next; a power cut can leave a hole in the first
+		// and both signatures.
 		{"hole, then two signed lines", func(end int) []byte {
 			hole := (end/512+2)*512 - end
 			b := append(make([]byte, hole), signed(60)...)
 			return append(b, signed(61)...)
+		}, true},
+		{"hole, then two signed lines and a torn one", func(end int) []byte {
+			hole := (end/512+2)*512 - end
+			b := append(append(make([]byte, hole), signed(60)...), signed(61)...)
+			return append(b, []byte(`{"seq":62,"ti`)...)
+		}, false},
+		{"hole, then three signed lines", func(end int) []byte {
+			hole := (end/512+2)*512 - end
+			b := append(append(make([]byte, hole), signed(60)...), signed(61)...)
+			return append(b, signed(62)...)
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -266,8 +266,16 @@ func (r *recovery) scanActive(sg segment) error {
 			return fmt.Errorf("%s: reading %s: %w", s.dir, name, err)
 		}
 		crash := kind == lineTorn || kind == lineNUL && ti.oddHole < 0
-		lastBatch := crash && ti.signed == 1 && ti.sigEnd == ti.dataEnd
-		if ti.signed > 1 || ti.signed == 1 && !lastBatch {
+		// The batches that show after the stop: each signed line ends
+		// one, and data after the last of them is one more, cut short.
+		// A crash leaves at most maxUnsynced; damage before them, or a
+		// signed line after damage no crash leaves, is damage to
+		// acknowledged entries.
+		shown := ti.signed
+		if ti.dataEnd > ti.sigEnd && ti.signed > 0 {
+			shown++
+		}
+		if ti.signed > 0 && (!crash || shown > maxUnsynced) {
 			return fmt.Errorf("%s: %w: entry %d in %s (byte %d) is damaged (%s), and %d signed batches follow it: entries that were acknowledged are damaged; nothing was changed; run `sealog verify %s` to see which",
 				s.dir, store.ErrCorrupt, stopEntry, name, stop, what, ti.signed, s.dir)
 		}

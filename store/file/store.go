@@ -49,11 +49,19 @@ type Store struct {
 	writeMu sync.Mutex // held by Append (which writes, rotates and erases) and Close
 	rewrite sync.Mutex // held while a sealed segment is compressed, rewritten by an erasure, or its plain file removed
 
-	mu       sync.RWMutex // guards head, segs, closed and poisoned
-	head     store.Head   // committed (synced): what readers see
-	segs     []segment    // every segment, the active one last
-	closed   bool
-	poisoned error // the first write or sync failure
+	// syncMu is held by syncTo (the fdatasync that makes staged batches
+	// durable), and by rotation and Close, which change or seal the
+	// active segment; it guards seg (with writeMu: either suffices to
+	// read it) and the identity check's state.
+	syncMu sync.Mutex
+
+	mu          sync.RWMutex // guards head, staged, stagedFirst, segs, closed and poisoned
+	head        store.Head   // committed (synced): what readers see
+	staged      store.Head   // after the last batch written; head when none is unsynced
+	stagedFirst uint64       // the first seq of the last batch staged
+	segs        []segment    // every segment, the active one last
+	closed      bool
+	poisoned    error // the first write or sync failure
 
 	// Set when the store is opened (the writer's, by recovery), before
 	// any concurrent use.
@@ -192,6 +200,7 @@ func (s *Store) open() error {
 	if err := s.finishErase(); err != nil {
 		return err
 	}
+	s.staged, s.stagedFirst = s.head, s.head.Size
 	s.pre = startPrealloc(s.seg, filepath.Join(s.dir, layout.SegmentsDir), s.opts.SegmentSize, s.log)
 	s.pub = startPublisher(s)
 	if s.opts.Compress {
@@ -346,13 +355,20 @@ func (s *Store) Close() error {
 // flush trims the active segment, makes it and the derived files durable,
 // and writes the checkpoint file durably.
 func (s *Store) flush() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
 	if err := s.checkIdentity(true); err != nil {
 		return err // write nothing into a directory that is not the log's
 	}
 	if err := s.seal(); err != nil {
 		return err
 	}
-	h := s.headNow()
+	// Batches staged and not waited for are durable now (the seal synced
+	// them), and checked.
+	s.mu.Lock()
+	s.head = s.staged
+	h := s.head
+	s.mu.Unlock()
 	if h.Size == 0 {
 		return nil
 	}

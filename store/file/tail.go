@@ -10,11 +10,12 @@ import (
 )
 
 // What follows the last entry recovery can fold in. A writer has at most
-// one batch in flight, written after everything before it was fdatasynced
-// (Append holds writeMu from the write to the sync), into space that is
-// zero-filled or past the end of the file. So what a crash leaves after
-// the last acknowledged batch is that one batch, or a part of it, then
-// NUL bytes:
+// maxUnsynced (2) batches in flight: the one whose fdatasync runs, and the
+// one staged behind it (Stage), each written after everything before
+// the batch ahead of it was fdatasynced, into space that is zero-filled
+// or past the end of the file. So what a crash leaves after the last
+// acknowledged batch is those batches, or a part of them, then NUL
+// bytes:
 //
 //   - a process kill (SIGKILL, a panic) leaves a prefix of the batch: the
 //     page cache survives, and a write copies its bytes in order;
@@ -25,8 +26,9 @@ import (
 //
 // Anything else is damage: NUL bytes that end inside a sector and are
 // followed by data, a complete line that fails its checks, a line longer
-// than any entry, and above all more than one signed line after the stop
-// (two batches cannot both be in flight). Damage is cut as never
+// than any entry, and above all more batches after the stop than can be
+// in flight (each signed line ends one; unsigned data after the last
+// signed line is one more). Damage is cut as never
 // acknowledged only when no signature covers it; otherwise Open refuses
 // the log (store.ErrCorrupt) and changes nothing.
 
