@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"unsafe"
 
 	"github.com/sealog/sealog/internal/durable"
 )
@@ -70,7 +69,7 @@ type prealloc struct {
 }
 
 func startPrealloc(f *durable.File, dir string, size int64, log *slog.Logger) *prealloc {
-	p := &prealloc{log: log, dir: dir, size: size, zeros: alignedZeros(1 << 20),
+	p := &prealloc{log: log, dir: dir, size: size, zeros: make([]byte, zeroPage),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	os.Remove(filepath.Join(dir, spareName)) // maybe half made before a crash
@@ -252,7 +251,10 @@ func (p *prealloc) step() bool {
 		p.mu.Unlock()
 		return err == nil
 	}
-	need := !p.spare && !p.failed && p.room(p.size)
+	// The spare is needed at the next rotation only: make it once the
+	// active segment is half written, not at once (a log that never
+	// fills a segment never pays for one).
+	need := !p.spare && !p.failed && p.pos >= p.size/2 && p.room(p.size)
 	p.mu.Unlock()
 	if !need {
 		return false
@@ -285,14 +287,16 @@ func (p *prealloc) makeSpare() error {
 		return err
 	}
 	defer f.Close()
-	for off := int64(0); off < p.size; off += int64(len(p.zeros)) {
-		select {
-		case <-p.quit:
-			os.Remove(path)
-			return errStopped
-		default:
+	for off := int64(0); off < p.size; off += zeroPage { // small folios: see zeroPage
+		if off%(1<<20) == 0 {
+			select {
+			case <-p.quit:
+				os.Remove(path)
+				return errStopped
+			default:
+			}
 		}
-		if _, err := f.WriteAt(p.zeros[:min(int64(len(p.zeros)), p.size-off)], off); err != nil {
+		if _, err := f.WriteAt(p.zeros[:min(zeroPage, p.size-off)], off); err != nil {
 			os.Remove(path)
 			return err
 		}
@@ -304,41 +308,46 @@ func (p *prealloc) makeSpare() error {
 	return nil
 }
 
-// zeroAlign is the alignment direct I/O needs (and block filesystems use).
+// zeroAlign is the block size zero-filling starts at.
+
+// zeroPage is the size of each zero-filling write. The page cache makes
+// its folios (the unit a later fdatasync writes back whole) as large as
+// the write that creates them: zeros written 1 MiB at a time made every
+// append's fdatasync write a MiB or more back (about 50 times the bytes
+// appended, measured); written a page at a time, it writes back what the
+// append touched.
+const zeroPage = 4096
 const zeroAlign = 4096
 
 // zeroFill writes n zero bytes at off in the file at path and syncs them.
-// It uses direct I/O where the filesystem allows (no page cache to fill,
-// nothing for the log's own fsyncs to flush), and plain writes elsewhere.
-// off and n are rounded out to zeroAlign.
+// off is rounded up to zeroAlign. It writes through the page cache, like
+// makeSpare, so that appends find the pages there: an append that ends
+// inside a page that is on the disk but not in the cache must first read
+// it back — one synchronous read per batch, in the writer's path, and
+// about half the writer's time here when this used direct I/O (issue 7,
+// docs/PERFORMANCE.md). The sync right after keeps the dirty zeros out
+// of the log's own fsyncs (one of them may still meet a step's zeros).
 func zeroFill(path string, off, n int64, zeros []byte, quit <-chan struct{}) error {
 	end := off + n
 	off = (off + zeroAlign - 1) &^ (zeroAlign - 1)
-	f, err := openDirect(path)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
-			return err
-		}
+		return err
 	}
 	defer f.Close()
-	for ; off < end; off += int64(len(zeros)) {
-		select {
-		case <-quit:
-			return errStopped
-		default:
+	for ; off < end; off += zeroPage {
+		if off%(1<<20) == 0 {
+			select {
+			case <-quit:
+				return errStopped
+			default:
+			}
 		}
-		if _, err := f.WriteAt(zeros, off); err != nil {
+		if _, err := f.WriteAt(zeros[:zeroPage], off); err != nil {
 			return err
 		}
 	}
 	return durable.DataSync(f)
-}
-
-// alignedZeros returns n zero bytes aligned to zeroAlign in memory.
-func alignedZeros(n int) []byte {
-	b := make([]byte, n+zeroAlign)
-	skip := (zeroAlign - int(uintptr(unsafe.Pointer(&b[0]))%zeroAlign)) % zeroAlign
-	return b[skip : skip+n]
 }
 
 // diskSpace returns the bytes available to unprivileged users, and the

@@ -36,21 +36,29 @@ func rotateChild(arg string) {
 	}
 	ctx := context.Background()
 	spare := filepath.Join(dir, layout.SegmentsDir, "spare")
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if fi, err := os.Stat(spare); err == nil && fi.Size() == rotateSegment {
+	segs, _, _ := layout.Segments(dir)
+	// The spare is made once the active segment is half written: append
+	// until it is ready (and synced), then until the rotation.
+	ready := false
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; ; i += 500 {
+		if !ready {
+			if fi, err := os.Stat(spare); err == nil && fi.Size() == rotateSegment {
+				ready = true
+				time.Sleep(300 * time.Millisecond) // its fdatasync
+			}
+		}
+		now, _, _ := layout.Segments(dir)
+		if len(now) > len(segs) {
+			if !ready {
+				fmt.Println("no spare segment before the rotation")
+				os.Exit(3)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			fmt.Println("no spare segment")
+			fmt.Println("no rotation")
 			os.Exit(3)
-		}
-	}
-	time.Sleep(300 * time.Millisecond) // its fdatasync
-	segs, _, _ := layout.Segments(dir)
-	for i := 0; ; i += 500 {
-		now, _, _ := layout.Segments(dir)
-		if len(now) > len(segs) {
-			break
 		}
 		if _, err := l.AppendBatch(ctx, events(i, 500)); err != nil {
 			fmt.Println("append:", err)

@@ -24,8 +24,8 @@ import (
 // Store is a log in a directory. Create one with Open.
 //
 // Locks, in the order they are taken (a lock is never taken while one
-// after it is held): writeMu, then rewrite, then mu; refreshMu (read-only
-// stores) before mu. mu, the readers cache's lock, the mapped files'
+// after it is held): writeMu, then syncMu or rewrite (never both), then
+// mu; refreshMu (read-only stores) before mu. mu, the readers cache's lock, the mapped files'
 // locks, the preallocator's and the compressor's are leaves: nothing is
 // locked while one of them is held. README.md has the whole picture.
 type Store struct {
