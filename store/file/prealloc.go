@@ -323,8 +323,8 @@ const zeroAlign = 4096
 // off is rounded up to zeroAlign. It writes through the page cache, like
 // makeSpare, so that appends find the pages there: an append that ends
 // inside a page that is on the disk but not in the cache must first read
-// it back — one synchronous read per batch, in the writer's path, and
-// about half the writer's time here when this used direct I/O (issue 7,
+// it back — one synchronous read per batch, in the writer's path, when
+// this used direct I/O (11 MB read back in a 100,000-entry bench;
 // docs/PERFORMANCE.md). The sync right after keeps the dirty zeros out
 // of the log's own fsyncs (one of them may still meet a step's zeros).
 func zeroFill(path string, off, n int64, zeros []byte, quit <-chan struct{}) error {
