@@ -5,6 +5,7 @@ package file
 import (
 	"bytes"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sealog/sealog/internal/durable"
@@ -28,6 +29,9 @@ type publisher struct {
 	done chan struct{}
 	last []byte
 	err  error
+
+	mu      sync.Mutex // a leaf: guards stopped and the closing of wake
+	stopped bool
 }
 
 func startPublisher(s *Store) *publisher {
@@ -37,7 +41,15 @@ func startPublisher(s *Store) *publisher {
 	return p
 }
 
+// publish wakes the publisher. A wait that syncs a staged batch may call
+// it while Close stops the publisher (it holds syncMu, not writeMu):
+// after stop it does nothing.
 func (p *publisher) publish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -77,7 +89,10 @@ func (p *publisher) run() {
 // stop ends the publisher and returns its last error, if the last write
 // failed.
 func (p *publisher) stop() error {
+	p.mu.Lock()
+	p.stopped = true
 	close(p.wake)
+	p.mu.Unlock()
 	<-p.done
 	return p.err
 }

@@ -163,3 +163,43 @@ func TestStageFailedSync(t *testing.T) {
 		t.Fatalf("reopened: %d entries (%v), want at least the 4 acknowledged", h.Size, err)
 	}
 }
+
+// A wait may run while the store is being closed (the engine drains
+// first, but the contract does not ask a caller to): it neither panics
+// nor acknowledges what is not durable, and the entries it reports are
+// there after a reopen.
+func TestStageWaitDuringClose(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "log")
+	b := storetest.NewBuilder("stage")
+	var acked uint64
+	for i := 0; i < 20; i++ {
+		s := openStaging(t, dir)
+		if err := b.Load(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		w, err := s.Stage(ctx, b.Batch(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if h, err := w(); err == nil {
+				acked = max(acked, h.Size)
+			} else if !errors.Is(err, store.ErrClosed) {
+				t.Errorf("a wait during Close: %v, want success or ErrClosed", err)
+			}
+		}()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+	s := openStaging(t, dir)
+	defer s.Close()
+	if h, _ := s.Head(ctx); h.Size < acked {
+		t.Fatalf("reopened with %d entries; a wait acknowledged %d", h.Size, acked)
+	}
+}
