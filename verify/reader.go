@@ -138,6 +138,13 @@ func readSegment(ctx context.Context, i int, sg Segment, send func(*chunk) bool,
 				end.damaged = damaged
 			default:
 				end.padding, end.damaged = restIsNUL(buf[z:], r, file, pos, eof)
+				if end.damaged != "" && file != nil && writtenSince(file, pos-int64(len(buf))+int64(z)) {
+					// A writer at work: the NUL bytes read were its
+					// preallocated space, which it has written into
+					// since (it writes in order, so what follows came
+					// later). This verification ends where they were.
+					end.padding, end.damaged = int64(len(buf)-z), ""
+				}
 			}
 			if ok, stop := sendLines(buf[:ls]); !ok {
 				return !stop
@@ -163,6 +170,14 @@ func readSegment(ctx context.Context, i int, sg Segment, send func(*chunk) bool,
 			return send(&chunk{seg: i, line: line, end: true, torn: append([]byte(nil), buf...)})
 		}
 	}
+}
+
+// writtenSince reports whether the byte at off of a plain segment, read
+// as NUL a moment ago, holds data now.
+func writtenSince(file *os.File, off int64) bool {
+	var b [1]byte
+	n, _ := file.ReadAt(b[:], off)
+	return n == 1 && b[0] != 0
 }
 
 // restIsNUL reads the rest of a segment and reports how many NUL bytes

@@ -116,6 +116,15 @@ func (d *dirSource) Segments() ([]Segment, error) {
 func opener(sg layout.Segment) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
 		f, err := layout.OpenRegular(sg.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// A live writer replaced the segment since it was listed: by
+			// its compressed copy (complete and checked before it is
+			// renamed into place, and before the plain file goes), or,
+			// after an erasure, by a plain file again. Read the other.
+			sg.Compressed = !sg.Compressed
+			sg.Path = filepath.Join(filepath.Dir(sg.Path), layout.SegmentName(sg.First, sg.Compressed))
+			f, err = layout.OpenRegular(sg.Path)
+		}
 		if err != nil {
 			if errors.Is(err, layout.ErrNotRegular) {
 				return nil, damaged("%v", err)

@@ -47,7 +47,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := fsync(f, false); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -57,6 +57,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	ok = true
+	hookRenamed(tmp, path)
 	return SyncDir(dir)
 }
 
@@ -72,7 +73,7 @@ func WriteNew(path string, data []byte, perm os.FileMode) error {
 		os.Remove(path)
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := fsync(f, false); err != nil {
 		f.Close()
 		os.Remove(path)
 		return err
@@ -118,12 +119,15 @@ func Create(path string, perm os.FileMode) (*Pending, error) {
 	return &Pending{f: f, path: path}, nil
 }
 
+// Name returns the pending file's (temporary) path.
+func (p *Pending) Name() string { return p.f.Name() }
+
 // Write writes to the pending file.
 func (p *Pending) Write(b []byte) (int, error) { return p.f.Write(b) }
 
 // Commit makes the pending file durable and renames it over its target.
 func (p *Pending) Commit() error {
-	if err := p.f.Sync(); err != nil {
+	if err := fsync(p.f, false); err != nil {
 		p.Abort()
 		return err
 	}
@@ -135,6 +139,7 @@ func (p *Pending) Commit() error {
 		os.Remove(p.f.Name())
 		return err
 	}
+	hookRenamed(p.f.Name(), p.path)
 	return SyncDir(filepath.Dir(p.path))
 }
 

@@ -65,6 +65,7 @@ func (w *File) Write(p []byte) error {
 		return err
 	}
 	n, err := w.f.WriteAt(p, w.size)
+	hookWrite(w.f.Name(), w.size, n)
 	w.size += int64(n)
 	if err != nil {
 		return w.fail("write", err)
@@ -72,13 +73,36 @@ func (w *File) Write(p []byte) error {
 	return nil
 }
 
+// WriteAt writes p at off, which must not be past the append position;
+// the append position moves to the end of p if that is past it. It is
+// for rewriting bytes in place (recovery writes a batch again, or
+// rebuilds derived records). It is not durable until Sync.
+func (w *File) WriteAt(p []byte, off int64) error {
+	if err := w.poisoned(); err != nil {
+		return err
+	}
+	n, err := w.f.WriteAt(p, off)
+	hookWrite(w.f.Name(), off, n)
+	if end := off + int64(n); end > w.size {
+		w.size = end
+	}
+	if err != nil {
+		return w.fail("write", err)
+	}
+	return nil
+}
+
+// SetEnd moves the append position to size, which the caller has
+// established as the end of the valid data.
+func (w *File) SetEnd(size int64) { w.size = size }
+
 // Sync makes everything written so far durable (fdatasync where the
 // platform has it).
 func (w *File) Sync() error {
 	if err := w.poisoned(); err != nil {
 		return err
 	}
-	if err := datasync(w.f); err != nil {
+	if err := fsync(w.f, true); err != nil {
 		return w.fail("fsync", err)
 	}
 	return nil
@@ -92,6 +116,7 @@ func (w *File) Truncate(size int64) error {
 	if err := w.f.Truncate(size); err != nil {
 		return w.fail("truncate", err)
 	}
+	hookTruncate(w.f.Name(), size)
 	w.size = size
 	return nil
 }

@@ -75,8 +75,8 @@ func (s *Store) prepareErase(ctx context.Context, b *store.Batch) error {
 	return durable.WriteFile(filepath.Join(s.dir, eraseJournal), ij, 0o644)
 }
 
-// applyErase rewrites the segment holding seq and its index entries, then
-// It is idempotent.
+// applyErase rewrites the segment holding seq and its index entries. It
+// is idempotent.
 func (s *Store) applyErase(seq uint64, line []byte) error {
 	s.rewrite.Lock()
 	defer s.rewrite.Unlock()
@@ -118,12 +118,23 @@ func (s *Store) applyErase(seq uint64, line []byte) error {
 	if !bytes.Equal(data[offs[at]:end], line) {
 		data = append(append(append([]byte(nil), data[:offs[at]]...), line...), data[end:]...)
 		plain := filepath.Join(filepath.Dir(sg.path), layout.SegmentName(sg.first, false))
+		if sg.compressed {
+			// The frame index goes first: a compressed copy without one
+			// beside a plain file is an unfinished compression, which
+			// the next open drops, so a crash in between leaves the
+			// rewritten plain file (or the journal redoes the erasure).
+			if err := os.Remove(zidxPath(sg.path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			if err := durable.SyncDir(filepath.Dir(plain)); err != nil {
+				return err
+			}
+		}
 		if err := durable.WriteFile(plain, data, 0o644); err != nil {
 			return err
 		}
 		if sg.compressed {
 			os.Remove(sg.path)
-			os.Remove(zidxPath(sg.path))
 			if err := durable.SyncDir(filepath.Dir(plain)); err != nil {
 				return err
 			}

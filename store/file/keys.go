@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -29,7 +28,7 @@ import (
 func (s *Store) loadKeys() error {
 	ring := []note.Verifier{s.verifier}
 	var texts []string
-	b, err := readSmall(filepath.Join(s.dir, layout.KeysFile))
+	b, err := readSmall(filepath.Join(s.dir, layout.KeysFile), 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.setKeyring(ring)
 		return nil
@@ -159,17 +158,4 @@ func (s *Store) RecordKey(ctx context.Context, vkey string) error {
 	s.keyring, s.keyTexts = ring, texts
 	s.keyMu.Unlock()
 	return nil
-}
-
-// readSmall reads a regular file of at most 64 KiB without following a
-// link.
-func readSmall(path string) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() > 64<<10 {
-		return nil, fmt.Errorf("%s is not a regular file of at most 64 KiB", path)
-	}
-	return os.ReadFile(path)
 }

@@ -32,6 +32,10 @@ type Options struct {
 	SegmentSize int64
 	// Compress compresses sealed segments with zstd, in the background.
 	Compress bool
+	// KeepPlain is how long a sealed segment's plain file stays after its
+	// compressed copy appeared, for readers that listed the directory a
+	// moment before; 0 means 10 seconds.
+	KeepPlain time.Duration
 	// Logger receives what recovery and compaction did; nil is silent.
 	Logger *slog.Logger
 	// Now is the clock for the creation time in the metadata; nil means

@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/store"
 )
 
@@ -21,37 +20,39 @@ type Store struct{}
 // Open fails with ErrUnsupported.
 func Open(dir string, opts Options) (*Store, error) { return nil, ErrUnsupported }
 
+// Metadata is not available on this platform.
+func (s *Store) Metadata(context.Context) (store.Metadata, error) {
+	return store.Metadata{}, ErrUnsupported
+}
+
 // Head is not available on this platform.
-func (s *Store) Head() store.Head { return store.Head{} }
+func (s *Store) Head(context.Context) (store.Head, error) { return store.Head{}, ErrUnsupported }
 
-// Write is not available on this platform.
-func (s *Store) Write(context.Context, *store.Batch) error { return ErrUnsupported }
-
-// Sync is not available on this platform.
-func (s *Store) Sync(context.Context) (uint64, error) { return 0, ErrUnsupported }
+// Append is not available on this platform.
+func (s *Store) Append(context.Context, *store.Batch) (store.Head, error) {
+	return store.Head{}, ErrUnsupported
+}
 
 // ReadHashes is not available on this platform.
-func (s *Store) ReadHashes([]int64) ([]tlog.Hash, error) { return nil, ErrUnsupported }
+func (s *Store) ReadHashes(context.Context, []int64) ([]tlog.Hash, error) {
+	return nil, ErrUnsupported
+}
 
 // ReadLine is not available on this platform.
-func (s *Store) ReadLine(uint64, []byte) ([]byte, error) { return nil, ErrUnsupported }
+func (s *Store) ReadLine(context.Context, uint64) (store.Line, error) {
+	return store.Line{}, ErrUnsupported
+}
 
 // ReadLines is not available on this platform.
-func (s *Store) ReadLines(context.Context, uint64, uint64, func(uint64, []byte) error) error {
+func (s *Store) ReadLines(context.Context, uint64, uint64, func(store.Line) error) error {
 	return ErrUnsupported
 }
 
-// Erase is not available on this platform.
-func (s *Store) Erase(context.Context, uint64, []byte) error { return ErrUnsupported }
+// BatchEnd is not available on this platform.
+func (s *Store) BatchEnd(context.Context, uint64) (uint64, error) { return 0, ErrUnsupported }
 
 // Close does nothing.
 func (s *Store) Close() error { return nil }
-
-// Refresh is not available on this platform.
-func (s *Store) Refresh() error { return ErrUnsupported }
-
-// Metadata is not available on this platform.
-func (s *Store) Metadata() layout.Metadata { return layout.Metadata{} }
 
 // Dir is not available on this platform.
 func (s *Store) Dir() string { return "" }

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"unsafe"
+	"syscall"
 
 	"github.com/sealog/sealog/internal/durable"
 )
@@ -27,10 +27,19 @@ import (
 //
 // The zeros are NUL padding that readers stop at (docs/FORMAT.md), that
 // recovery cuts, and that sealing or closing a segment truncates.
+//
+// Preallocation only makes fsyncs cheaper, so it must never be why an
+// append fails for lack of space: it takes space only while the
+// filesystem keeps preReserve (or a sixteenth of its size, if more) free
+// after it, so a small filesystem gets none; it gives the spare back as
+// soon as free space falls below that; and space a failed zero-fill took
+// is given back at once.
 const (
-	preChunk   = 4 << 20 // zero-filled per step in the active segment
-	preLowMark = 2 << 20 // start a step when less than this is left
-	preLead    = 1 << 20 // leave this much before the first step, so the writer never waits on it
+	preChunk   = 4 << 20  // zero-filled per step in the active segment
+	preLowMark = 2 << 20  // start a step when less than this is left
+	preLead    = 1 << 20  // leave this much before the first step, so the writer never waits on it
+	preReserve = 64 << 20 // keep at least this much free
+	preCheck   = 1 << 20  // look at the free space again after this many bytes written
 )
 
 // spareName is the spare segment's name in segments/; it is not a segment
@@ -60,7 +69,7 @@ type prealloc struct {
 }
 
 func startPrealloc(f *durable.File, dir string, size int64, log *slog.Logger) *prealloc {
-	p := &prealloc{log: log, dir: dir, size: size, zeros: alignedZeros(1 << 20),
+	p := &prealloc{log: log, dir: dir, size: size, zeros: make([]byte, zeroPage),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	os.Remove(filepath.Join(dir, spareName)) // maybe half made before a crash
@@ -78,7 +87,8 @@ func (p *prealloc) kick() {
 }
 
 // beforeWrite waits while [off, off+n) overlaps the region being
-// zero-filled, so that zeros never land on data.
+// zero-filled, and then claims it, so that a step that starts while the
+// write is in flight zero-fills only past it: zeros never land on data.
 func (p *prealloc) beforeWrite(off, n int64) {
 	if p == nil {
 		return
@@ -87,25 +97,39 @@ func (p *prealloc) beforeWrite(off, n int64) {
 	for p.busy && off < p.busyTo && off+n > p.busyFrom {
 		p.cond.Wait()
 	}
+	if p.end < off+n {
+		p.end = off + n
+	}
 	p.mu.Unlock()
 }
 
 // afterWrite records the new write position and starts a step if the
-// preallocated space runs low.
+// preallocated space runs low, or to look at the free space again.
 func (p *prealloc) afterWrite(pos int64) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
+	check := pos/preCheck != p.pos/preCheck
 	p.pos = pos
 	if p.end < pos {
 		p.end = pos
 	}
 	low := p.f != nil && !p.failed && !p.busy && p.end-pos < preLowMark && p.end < p.size
 	p.mu.Unlock()
-	if low {
+	if low || check {
 		p.kick()
 	}
+}
+
+// room reports whether n more bytes may be preallocated on the
+// filesystem of the segments directory.
+func (p *prealloc) room(n int64) bool {
+	free, total, err := diskSpace(p.dir)
+	if err != nil {
+		return false
+	}
+	return free-n >= max(preReserve, total/16)
 }
 
 // detach waits for a step in progress and stops touching the active
@@ -189,15 +213,28 @@ func (p *prealloc) run() {
 }
 
 // step does one piece of work and reports whether there may be more:
-// extending the active segment comes first, then making the spare.
+// giving space back when it runs short comes first, then extending the
+// active segment, then making the spare.
 func (p *prealloc) step() bool {
 	p.mu.Lock()
-	if p.f != nil && !p.failed && p.end < p.size && p.end-p.pos < preChunk {
+	if p.spare && !p.room(0) {
+		p.spare = false
+		p.mu.Unlock()
+		os.Remove(filepath.Join(p.dir, spareName))
+		p.log.Info("removed the spare segment: the disk is running out of space")
+		return false
+	}
+	if p.f != nil && !p.failed && p.end < p.size && p.end-p.pos < preChunk && p.room(preChunk) {
 		f, from := p.f, p.end
 		p.busy, p.busyFrom, p.busyTo = true, from, from+preChunk
 		p.mu.Unlock()
 		err := zeroFill(f.Name(), from, preChunk, p.zeros, p.quit)
 		p.mu.Lock()
+		if err != nil && !errors.Is(err, errStopped) {
+			// Give back what the failed step took: no write reaches past
+			// from while the step is busy.
+			os.Truncate(f.Name(), from)
+		}
 		p.busy = false
 		if errors.Is(err, errStopped) {
 			p.cond.Broadcast()
@@ -214,7 +251,10 @@ func (p *prealloc) step() bool {
 		p.mu.Unlock()
 		return err == nil
 	}
-	need := !p.spare && !p.failed
+	// The spare is needed at the next rotation only: make it once the
+	// active segment is half written, not at once (a log that never
+	// fills a segment never pays for one).
+	need := !p.spare && !p.failed && p.pos >= p.size/2 && p.room(p.size)
 	p.mu.Unlock()
 	if !need {
 		return false
@@ -247,14 +287,16 @@ func (p *prealloc) makeSpare() error {
 		return err
 	}
 	defer f.Close()
-	for off := int64(0); off < p.size; off += int64(len(p.zeros)) {
-		select {
-		case <-p.quit:
-			os.Remove(path)
-			return errStopped
-		default:
+	for off := int64(0); off < p.size; off += zeroPage { // small folios: see zeroPage
+		if off%(1<<20) == 0 {
+			select {
+			case <-p.quit:
+				os.Remove(path)
+				return errStopped
+			default:
+			}
 		}
-		if _, err := f.WriteAt(p.zeros[:min(int64(len(p.zeros)), p.size-off)], off); err != nil {
+		if _, err := f.WriteAt(p.zeros[:min(zeroPage, p.size-off)], off); err != nil {
 			os.Remove(path)
 			return err
 		}
@@ -266,39 +308,54 @@ func (p *prealloc) makeSpare() error {
 	return nil
 }
 
-// zeroAlign is the alignment direct I/O needs (and block filesystems use).
+// zeroAlign is the block size zero-filling starts at.
+
+// zeroPage is the size of each zero-filling write. The page cache makes
+// its folios (the unit a later fdatasync writes back whole) as large as
+// the write that creates them: zeros written 1 MiB at a time made every
+// append's fdatasync write a MiB or more back (about 50 times the bytes
+// appended, measured); written a page at a time, it writes back what the
+// append touched.
+const zeroPage = 4096
 const zeroAlign = 4096
 
 // zeroFill writes n zero bytes at off in the file at path and syncs them.
-// It uses direct I/O where the filesystem allows (no page cache to fill,
-// nothing for the log's own fsyncs to flush), and plain writes elsewhere.
-// off and n are rounded out to zeroAlign.
+// off is rounded up to zeroAlign. It writes through the page cache, like
+// makeSpare, so that appends find the pages there: an append that ends
+// inside a page that is on the disk but not in the cache must first read
+// it back — one synchronous read per batch, in the writer's path, when
+// this used direct I/O (11 MB read back in a 100,000-entry bench;
+// docs/PERFORMANCE.md). The sync right after keeps the dirty zeros out
+// of the log's own fsyncs (one of them may still meet a step's zeros).
 func zeroFill(path string, off, n int64, zeros []byte, quit <-chan struct{}) error {
 	end := off + n
 	off = (off + zeroAlign - 1) &^ (zeroAlign - 1)
-	f, err := openDirect(path)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
-			return err
-		}
+		return err
 	}
 	defer f.Close()
-	for ; off < end; off += int64(len(zeros)) {
-		select {
-		case <-quit:
-			return errStopped
-		default:
+	for ; off < end; off += zeroPage {
+		if off%(1<<20) == 0 {
+			select {
+			case <-quit:
+				return errStopped
+			default:
+			}
 		}
-		if _, err := f.WriteAt(zeros, off); err != nil {
+		if _, err := f.WriteAt(zeros[:zeroPage], off); err != nil {
 			return err
 		}
 	}
 	return durable.DataSync(f)
 }
 
-// alignedZeros returns n zero bytes aligned to zeroAlign in memory.
-func alignedZeros(n int) []byte {
-	b := make([]byte, n+zeroAlign)
-	skip := (zeroAlign - int(uintptr(unsafe.Pointer(&b[0]))%zeroAlign)) % zeroAlign
-	return b[skip : skip+n]
+// diskSpace returns the bytes available to unprivileged users, and the
+// size, of the filesystem holding path.
+func diskSpace(path string) (free, total int64, err error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), int64(st.Blocks) * int64(st.Bsize), nil
 }

@@ -4,10 +4,11 @@ package file
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
 )
 
@@ -15,15 +16,22 @@ import (
 // and throttled: the first batch after a quiet spell is published at once,
 // later ones at most every publishInterval, always the newest. (Creating
 // and renaming a file per batch would cost more CPU than the batch, and
-// its metadata would slow every fsync.) It does not fsync (the entries and their signature are already
-// durable in the segment, and recovery rewrites the file); Close writes it
-// durably.
+// its metadata would slow every fsync.) Each version goes through
+// durable.WriteFile (temporary file, fsync, rename, fsync of the
+// directory): the file is a convenience copy of the newest signature in
+// the segments, but readers take it as the log's checkpoint, so a power
+// cut must leave the old version or the new one, never a malformed file.
+// It never runs ahead of durable entries (Append sets the head after the
+// fdatasync), and stops once the store is poisoned.
 type publisher struct {
 	s    *Store
 	wake chan struct{}
 	done chan struct{}
 	last []byte
 	err  error
+
+	mu      sync.Mutex // a leaf: guards stopped and the closing of wake
+	stopped bool
 }
 
 func startPublisher(s *Store) *publisher {
@@ -33,7 +41,15 @@ func startPublisher(s *Store) *publisher {
 	return p
 }
 
+// publish wakes the publisher. A wait that syncs a staged batch may call
+// it while Close stops the publisher (it holds syncMu, not writeMu):
+// after stop it does nothing.
 func (p *publisher) publish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -53,11 +69,13 @@ func (p *publisher) run() {
 			time.Sleep(publishInterval - d)
 		}
 		lastWrite = time.Now()
-		ck := p.s.headNow().Checkpoint
-		if ck == nil || bytes.Equal(ck, p.last) {
+		p.s.mu.RLock()
+		ck, poisoned := p.s.head.Checkpoint, p.s.poisoned
+		p.s.mu.RUnlock()
+		if ck == nil || bytes.Equal(ck, p.last) || poisoned != nil {
 			continue
 		}
-		if err := writeReplace(path, ck); err != nil {
+		if err := durable.WriteFile(path, ck, 0o644); err != nil {
 			if p.err == nil {
 				p.s.log.Warn("writing the checkpoint file failed", "error", err)
 			}
@@ -71,26 +89,10 @@ func (p *publisher) run() {
 // stop ends the publisher and returns its last error, if the last write
 // failed.
 func (p *publisher) stop() error {
+	p.mu.Lock()
+	p.stopped = true
 	close(p.wake)
+	p.mu.Unlock()
 	<-p.done
 	return p.err
-}
-
-// writeReplace replaces path with data by rename, without fsync.
-func writeReplace(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".checkpoint.tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

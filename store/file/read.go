@@ -97,13 +97,35 @@ func (s *Store) segmentOf(seq uint64) (segment, error) {
 }
 
 func (s *Store) readLineRaw(seq uint64, buf []byte) ([]byte, error) {
+	line, sg, err := s.readLineOnce(seq)
+	if err == errStale && s.opts.ReadOnly {
+		// The writer rewrote the segment (an erasure) since this reader
+		// opened it: open it again.
+		s.readers.drop(sg.path)
+		if err = s.relist(); err == nil {
+			line, sg, err = s.readLineOnce(seq)
+		}
+	}
+	if err == errStale {
+		err = fmt.Errorf("%w: the index points into the middle of a line in %s", store.ErrCorrupt, sg.path)
+	}
+	if err != nil {
+		return buf, fmt.Errorf("entry %d: %w", seq, err)
+	}
+	return append(buf, line...), nil
+}
+
+// errStale: the line at the index's offset is not the entry wanted.
+var errStale = errors.New("stale segment")
+
+func (s *Store) readLineOnce(seq uint64) ([]byte, segment, error) {
 	off, err := s.offsetOf(seq)
 	if err != nil {
-		return buf, err
+		return nil, segment{}, err
 	}
 	sg, err := s.segmentOf(seq)
 	if err != nil {
-		return buf, err
+		return nil, sg, err
 	}
 	r, err := s.readers.open(sg, off)
 	if errors.Is(err, fs.ErrNotExist) && s.opts.ReadOnly {
@@ -115,19 +137,22 @@ func (s *Store) readLineRaw(seq uint64, buf []byte) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		return buf, fmt.Errorf("entry %d: %w", seq, err)
+		return nil, sg, err
 	}
 	defer r.Close()
 	lr := newLineReader(r, off)
 	line, _, complete, err := lr.next()
 	if err != nil || !complete {
-		return buf, fmt.Errorf("entry %d: reading %s at %d: %w", seq, sg.path, off, errOr(err, io.ErrUnexpectedEOF))
+		return nil, sg, fmt.Errorf("reading %s at %d: %w", sg.path, off, errOr(err, io.ErrUnexpectedEOF))
 	}
-	if !bytes.HasPrefix(line, []byte(`{"seq":`)) {
-		return buf, fmt.Errorf("entry %d: index points into the middle of a line in %s", seq, sg.path)
+	if !bytes.HasPrefix(line, seqPrefix(seq)) {
+		return nil, sg, errStale
 	}
-	return append(buf, line...), nil
+	return line, sg, nil
 }
+
+// seqPrefix is how entry seq's line starts.
+func seqPrefix(seq uint64) []byte { return fmt.Appendf(nil, `{"seq":%d,`, seq) }
 
 // ReadLines calls fn for each committed entry in [from, to), in order.
 func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Line) error) error {
@@ -140,6 +165,7 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 
 func (s *Store) readLines(ctx context.Context, from, to uint64, fn func(store.Line) error) error {
 	relisted := to // the seq at which the segment list was last re-read
+	reopened := to // the seq at which a segment was last opened again
 	for seq := from; seq < to; {
 		sg, err := s.segmentOf(seq)
 		if err != nil {
@@ -174,6 +200,21 @@ func (s *Store) readLines(ctx context.Context, from, to uint64, fn func(store.Li
 				r.Close()
 				return fmt.Errorf("entry %d: reading %s: %w", seq, sg.path, errOr(err, io.ErrUnexpectedEOF))
 			}
+			if seq == start && !bytes.HasPrefix(line, seqPrefix(seq)) {
+				if s.opts.ReadOnly && reopened != seq {
+					// The writer rewrote the segment (an erasure) since
+					// this reader opened it: open it again.
+					reopened = seq
+					s.readers.drop(sg.path)
+					if err := s.relist(); err != nil {
+						r.Close()
+						return err
+					}
+					break
+				}
+				r.Close()
+				return fmt.Errorf("entry %d: %w: the index points into the middle of a line in %s", seq, store.ErrCorrupt, sg.path)
+			}
 			leaf, err := s.leafOf(seq)
 			if err != nil {
 				r.Close()
@@ -186,7 +227,7 @@ func (s *Store) readLines(ctx context.Context, from, to uint64, fn func(store.Li
 			seq++
 		}
 		r.Close()
-		if seq == start {
+		if seq == start && reopened != seq {
 			return fmt.Errorf("entry %d: %s ends before it", seq, sg.path)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/sealog/sealog/store"
 )
 
 // readerCache keeps segment files open for reads. Plain segments are read
@@ -94,13 +96,35 @@ var decoders = sync.Pool{New: func() any {
 	return d
 }}
 
-// zstdReader is a pooled decoder over a file.
+// zstdReader is a pooled decoder over a file. An error of the decoder
+// that is not one of the file's is damage: it wraps store.ErrCorrupt.
 type zstdReader struct {
-	f *os.File
-	d *zstd.Decoder
+	f  *os.File
+	fr *fileErrs
+	d  *zstd.Decoder
 }
 
-func (z *zstdReader) Read(p []byte) (int, error) { return z.d.Read(p) }
+func (z *zstdReader) Read(p []byte) (int, error) {
+	n, err := z.d.Read(p)
+	if err != nil && err != io.EOF && z.fr.err == nil {
+		err = fmt.Errorf("%w: %s does not decompress: %v", store.ErrCorrupt, z.f.Name(), err)
+	}
+	return n, err
+}
+
+// fileErrs remembers the errors of the reads under a decoder.
+type fileErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (f *fileErrs) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF {
+		f.err = err
+	}
+	return n, err
+}
 
 func (z *zstdReader) Close() error {
 	z.d.Reset(nil)
@@ -118,12 +142,16 @@ func openCompressedAt(path string, off int64) (io.ReadCloser, error) {
 	}
 	uStart, cStart := frameFor(zidxPath(path), off)
 	d := decoders.Get().(*zstd.Decoder)
-	if err := d.Reset(io.NewSectionReader(f, cStart, 1<<62)); err != nil {
+	fr := &fileErrs{r: io.NewSectionReader(f, cStart, 1<<62)}
+	if err := d.Reset(fr); err != nil {
 		decoders.Put(d)
 		f.Close()
+		if fr.err == nil {
+			return nil, fmt.Errorf("%w: %s does not decompress: %v", store.ErrCorrupt, path, err)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	z := &zstdReader{f: f, d: d}
+	z := &zstdReader{f: f, fr: fr, d: d}
 	if _, err := io.CopyN(io.Discard, z, off-uStart); err != nil {
 		z.Close()
 		return nil, fmt.Errorf("%s: seeking to %d: %w", path, off, err)

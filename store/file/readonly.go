@@ -136,6 +136,9 @@ func (s *Store) relist() error {
 
 // checkDerived checks that the index and hashes files cover n entries.
 func (s *Store) checkDerived(n uint64) error {
+	if s.index == nil || s.hashes == nil {
+		return fmt.Errorf("%s: %w: the index or hashes file is missing", s.dir, errDerivedShort)
+	}
 	fi, err := s.index.Fd().Stat()
 	if err != nil {
 		return err

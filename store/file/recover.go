@@ -3,13 +3,11 @@
 package file
 
 import (
-	"bytes"
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -20,28 +18,101 @@ import (
 	"github.com/sealog/sealog/tree"
 )
 
-// recover brings the log to a consistent state after any shutdown, clean
-// or not, and opens the active segment for appending. It is the normal
-// open path: a clean log is simply a log with nothing to cut.
+// Recovery is the normal open path: a cleanly closed log is a log with
+// nothing to cut. It runs in two phases. plan reads the log and decides
+// everything, writing nothing; if it refuses the log (damage, missing
+// entries, a file it may not write), nothing on disk has changed. apply
+// then carries the plan out (apply.go).
+
+// recovery is what plan found and apply does.
+type recovery struct {
+	s  *Store
+	sc *scanner
+
+	// The derived files are trusted for entries below base (they were
+	// made durable when those entries' segments were sealed, and checked
+	// here); entries from base on were rescanned. Those of sealed
+	// segments rescanned (a rebuild) are spilled to unlinked temporary
+	// files; those of the last segment are in sc.
+	base        uint64
+	activeFirst uint64
+	spill       *spill
+
+	act    *activeTail // the last segment, when it is plain
+	newSeg bool        // start a new active segment (none, or the last is compressed)
+
+	dropCopies []string // compressed copies an interrupted compression left
+	ckWrite    []byte   // the checkpoint file to write; nil leaves it
+}
+
+// activeTail is the plan for the active segment.
+type activeTail struct {
+	f        *durable.File // opened read-write by plan
+	path     string
+	size     int64
+	cut      int64 // the segment is cut back to here
+	last     int64 // [last, cut) is its last batch, written again and synced
+	unsigned uint64
+	damage   string // what was found after the last entry, if not a crash's leftovers
+	data     bool   // bytes other than NUL follow cut
+}
+
+// recover plans and applies recovery, and opens the active segment.
 func (s *Store) recover() error {
-	if len(s.segs) == 0 {
-		if err := s.newSegment(0); err != nil {
-			return err
-		}
-		if err := s.truncateDerived(0); err != nil {
-			return err
-		}
-		return s.checkCheckpointFile()
+	r := &recovery{s: s, sc: &scanner{origin: s.meta.Origin}}
+	err := r.plan()
+	if err == nil {
+		err = r.apply()
 	}
-	sc := &scanner{origin: s.meta.Origin}
+	r.spill.close()
+	if err != nil && r.act != nil && r.act.f != s.seg && s.seg != nil {
+		r.act.f.Close()
+	}
+	return err
+}
+
+func (r *recovery) plan() error {
+	s, sc := r.s, r.sc
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	for _, d := range s.dups {
+		// A copy without its frame index is unfinished (the index is
+		// written before the copy is renamed into place): drop it. A
+		// finished one stays; the compressor removes the plain file.
+		if _, err := os.Stat(zidxPath(d)); err != nil {
+			r.dropCopies = append(r.dropCopies, d)
+		}
+	}
+	if len(s.segs) == 0 {
+		r.newSeg = true
+		return r.planCheckpoint()
+	}
+	if s.segs[0].first != 0 {
+		return fmt.Errorf("%s: %w: the first segment, %s, starts at seq %d: the segments before it are missing", s.dir, store.ErrCorrupt, filepath.Base(s.segs[0].path), s.segs[0].first)
+	}
 	last := len(s.segs) - 1
 	from := last
 	if t0 := s.segs[last].first; t0 > 0 {
-		err := s.loadState(sc, t0)
-		if err != nil {
+		if err := s.loadState(sc, t0); err != nil {
 			s.log.Warn("rebuilding the index and hashes files from all segments", "reason", err)
-			sc = &scanner{origin: s.meta.Origin}
+			*sc = scanner{origin: s.meta.Origin}
 			from = 0
+		}
+	}
+	r.base = s.segs[from].first
+	r.activeFirst = s.segs[last].first
+	// The sealed segments that are not rescanned are checked where they
+	// meet their neighbours.
+	for i := 0; i < from; i++ {
+		if err := s.checkSealed(i); err != nil {
+			return err
+		}
+	}
+	if from < last {
+		var err error
+		if r.spill, err = newSpill(s.dir); err != nil {
+			return err
 		}
 	}
 	for i := from; i <= last; i++ {
@@ -49,38 +120,32 @@ func (s *Store) recover() error {
 		if sg.first != sc.next {
 			return fmt.Errorf("%s: %w: segment %s starts at seq %d, want %d", s.dir, store.ErrCorrupt, filepath.Base(sg.path), sg.first, sc.next)
 		}
-		if err := s.truncateDerived(sg.first); err != nil {
-			return err
-		}
 		sc.startSegment()
-		active := i == last && !sg.compressed
-		if err := s.scanSegment(sc, sg, active); err != nil {
+		if i < last || sg.compressed {
+			if err := r.scanSealed(sg); err != nil {
+				return err
+			}
+			if i < last {
+				if err := r.spill.add(sc); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := r.scanActive(sg); err != nil {
 			return err
 		}
-		if err := s.writeDerived(sc); err != nil {
-			return err
-		}
-	}
-	if err := s.index.Sync(); err != nil {
-		return err
-	}
-	if err := s.hashes.Sync(); err != nil {
-		return err
 	}
 	if s.segs[last].compressed {
 		// The active segment was removed after its predecessor was
-		// compressed; the checkpoint check below tells whether it held
-		// anything.
-		if err := s.newSegment(sc.next); err != nil {
-			return err
-		}
+		// compressed; the checkpoint file tells whether it held anything.
+		r.newSeg = true
 	}
-	ck, err := s.checkpointAt(sc)
-	if err != nil {
-		return err
+	sc.keepCheckpoint()
+	if sc.next > 0 && sc.ck.next != sc.next {
+		return fmt.Errorf("%s: %w: entry %d ends the log but carries no signature", s.dir, store.ErrCorrupt, sc.next-1)
 	}
-	s.head = store.Head{Size: sc.next, LastLeaf: sc.last, LastTime: sc.time, Checkpoint: ck}
-	return s.checkCheckpointFile()
+	return r.planCheckpoint()
 }
 
 // loadState sets the scanner to the state after entry t0-1, from the
@@ -109,13 +174,18 @@ func (s *Store) loadState(sc *scanner, t0 uint64) error {
 	if hd := l.Header(); hd.LeafHash() != h[0] || l.Seq != t0-1 {
 		return fmt.Errorf("entry %d does not match its stored leaf hash", t0-1)
 	}
+	if l.Sig == nil {
+		return fmt.Errorf("entry %d ends a segment but carries no signature", t0-1)
+	}
 	sc.next, sc.edge, sc.last, sc.time = t0, edge, h[0], l.Time
+	sc.ck.next, sc.ck.root, sc.ck.sig = t0, edge.Root(), l.Sig
 	return nil
 }
 
-// scanSegment replays one segment. A sealed segment must be whole and end
-// with a signed batch. The active one is cut after its last signed batch.
-func (s *Store) scanSegment(sc *scanner, sg segment, active bool) error {
+// scanSealed replays a sealed segment, which must be whole and end with a
+// signed batch whose signature verifies.
+func (r *recovery) scanSealed(sg segment) error {
+	s, sc := r.s, r.sc
 	name := filepath.Base(sg.path)
 	rc, err := openSegment(sg)
 	if err != nil {
@@ -123,73 +193,124 @@ func (s *Store) scanSegment(sc *scanner, sg segment, active bool) error {
 	}
 	defer rc.Close()
 	lr := newLineReader(rc, 0)
-	var stop int64 = -1 // offset of the first line not folded in
-	var bad error
-	lineNo := 0
-	for {
-		line, off, complete, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		lineNo++
-		if err != nil {
-			if !active {
-				return fmt.Errorf("%s: %w", name, err)
+	for n := 1; ; n++ {
+		line, off, kind, err := lr.scan()
+		switch {
+		case errors.Is(err, store.ErrCorrupt):
+			return fmt.Errorf("%s: %w (sealed segment %s, after entry %d)", s.dir, err, name, int64(sc.next)-1)
+		case err != nil:
+			return err
+		case kind == lineEOF:
+			if sc.signed.next != sc.next {
+				return fmt.Errorf("%s: %w: sealed segment %s does not end with a signed batch (entries %d to %d follow its last signature)", s.dir, store.ErrCorrupt, name, sc.signed.next, sc.next-1)
 			}
-			stop, bad = off, err
-			break
-		}
-		if !complete || isTorn(line) {
-			stop = off
-			break
+			return s.checkSigned(sc, name)
+		case kind != lineOK:
+			return fmt.Errorf("%s: %w: sealed segment %s is damaged at byte %d (entry %d): %s", s.dir, store.ErrCorrupt, name, off, sc.next, describeStop(kind, line, nil))
 		}
 		if err := sc.add(line, off); err != nil {
-			stop, bad = off, fmt.Errorf("%s line %d: %w", name, lineNo, err)
-			break
+			return fmt.Errorf("%s: %w: sealed segment %s, line %d (byte %d): %v", s.dir, store.ErrCorrupt, name, n, off, err)
 		}
 	}
-	if !active {
-		if stop >= 0 || bad != nil {
-			return fmt.Errorf("%s: %w: sealed segment %s is damaged at byte %d: %v", s.dir, store.ErrCorrupt, name, stop, bad)
-		}
-		if sc.signed.next != sc.next {
-			return fmt.Errorf("%s: %w: sealed segment %s does not end with a signed batch", s.dir, store.ErrCorrupt, name)
-		}
-		return s.checkSigned(sc, name)
-	}
+}
 
-	size, err := fileSize(sg.path)
+// scanActive replays the active segment and plans its cut: after its
+// last signed batch, what a crash can leave is cut; damage that a
+// signature covers makes Open refuse the log.
+func (r *recovery) scanActive(sg segment) error {
+	s, sc := r.s, r.sc
+	name := filepath.Base(sg.path)
+	f, err := durable.OpenFile(sg.path, 0, 0o644) // read-write: a segment we may not write is refused now
 	if err != nil {
 		return err
 	}
-	if bad != nil && s.signedAfter(sg.path, stop) {
-		return fmt.Errorf("%s: %w: %v, and signed (acknowledged) entries follow it; run `sealog verify %s`", s.dir, store.ErrCorrupt, bad, s.dir)
+	fi, err := f.Fd().Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	a := &activeTail{f: f, path: sg.path, size: fi.Size()}
+	r.act = a
+	lr := newLineReader(io.NewSectionReader(f, 0, a.size), 0)
+	var (
+		stop      int64 = -1 // offset of the first line not folded in
+		kind      lineKind
+		bad       error
+		stopLine  []byte
+		stopEntry uint64
+	)
+	for {
+		line, off, k, err := lr.scan()
+		if err != nil {
+			return fmt.Errorf("%s: reading %s: %w", s.dir, name, err)
+		}
+		if k == lineEOF {
+			break
+		}
+		if k != lineOK {
+			stop, kind, stopLine, stopEntry = off, k, line, sc.next
+			break
+		}
+		if err := sc.add(line, off); err != nil {
+			stop, kind, bad, stopLine, stopEntry = off, k, err, line, sc.next
+			break
+		}
 	}
 	if err := s.checkSigned(sc, name); err != nil {
 		return err
 	}
-	unsigned := sc.next - sc.signed.next
-	cut := sc.signed.end
+	var ti tailInfo
+	if stop >= 0 {
+		what := describeStop(kind, stopLine, bad)
+		if ti, err = analyzeTail(f, stop, a.size, '\n'); err != nil {
+			return fmt.Errorf("%s: reading %s: %w", s.dir, name, err)
+		}
+		crash := kind == lineTorn || kind == lineNUL && ti.oddHole < 0
+		// The batches that show after the stop: each signed line ends
+		// one, and data after the last of them is one more, cut short.
+		// A crash leaves at most maxUnsynced; damage before them, or a
+		// signed line after damage no crash leaves, is damage to
+		// acknowledged entries.
+		shown := ti.signed
+		if ti.dataEnd > ti.sigEnd && ti.signed > 0 {
+			shown++
+		}
+		if ti.signed > 0 && (!crash || shown > maxUnsynced) {
+			return fmt.Errorf("%s: %w: entry %d in %s (byte %d) is damaged (%s), and %d signed batches follow it: entries that were acknowledged are damaged; nothing was changed; run `sealog verify %s` to see which",
+				s.dir, store.ErrCorrupt, stopEntry, name, stop, what, ti.signed, s.dir)
+		}
+		switch {
+		case ti.oddHole >= 0:
+			a.damage = fmt.Sprintf("NUL bytes at byte %d followed by data, which no crash leaves", ti.oddHole)
+		case !crash:
+			a.damage = what
+		}
+	}
+	a.unsigned = sc.next - sc.signed.next
+	a.cut, a.last = sc.signed.end, sc.signed.prevEnd
+	a.data = a.unsigned > 0 || ti.dataEnd > stop && stop >= 0
 	sc.restore(&sc.signed)
-	if cut < size {
-		kept, err := s.cutTail(sg.path, cut, size)
-		if err != nil {
-			return err
-		}
-		if kept == "" {
-			s.log.Debug("trimmed preallocated space", "segment", name, "bytes", size-cut)
-		} else {
-			s.log.Warn("recovery cut the end of the active segment: a write the crash interrupted, never acknowledged",
-				"segment", name, "offset", cut, "bytes", size-cut, "unacknowledged_entries", unsigned,
-				"damaged_line", errString(bad), "copy", kept)
-		}
-	}
-	f, err := durable.OpenFile(sg.path, cut, 0o644)
-	if err != nil {
-		return err
-	}
-	s.seg = f
 	return nil
+}
+
+// describeStop says what made the scan of a segment stop.
+func describeStop(kind lineKind, line []byte, bad error) string {
+	switch kind {
+	case lineNUL:
+		if len(line) == 0 {
+			return "NUL bytes where a line starts"
+		}
+		return fmt.Sprintf("a NUL byte %d bytes into the line", len(line))
+	case lineTorn:
+		return "a line cut short by the end of the file"
+	case lineLong:
+		return fmt.Sprintf("no newline within %d bytes", format.MaxLineSize)
+	case lineOK:
+		if bad != nil {
+			return bad.Error()
+		}
+	}
+	return "unreadable"
 }
 
 // checkSigned verifies the newest signature found in a segment.
@@ -207,99 +328,13 @@ func (s *Store) checkSigned(sc *scanner, name string) error {
 	return nil
 }
 
-// signedAfter reports whether a complete, NUL-free line with a signature
-// member follows offset off in the file.
-func (s *Store) signedAfter(path string, off int64) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	lr := newLineReader(io.NewSectionReader(f, off, 1<<62), off)
-	lr.next() // the damaged line itself
-	for {
-		line, _, complete, err := lr.next()
-		if err != nil {
-			return err != io.EOF
-		}
-		if complete && !isTorn(line) && hasSig(line) {
-			return true
+// checkWritable refuses, before anything is changed, a log whose
+// directories the writer may not change.
+func (s *Store) checkWritable() error {
+	for _, d := range []string{s.dir, filepath.Join(s.dir, "segments")} {
+		if err := accessWrite(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: %w", d, err)
 		}
 	}
-}
-
-// cutTail keeps a copy of bytes [cut, size) of the segment in torn/ (unless
-// they are all NUL padding) and truncates the segment to cut. It returns
-// the copy's path, or "" if there was nothing but padding.
-func (s *Store) cutTail(path string, cut, size int64) (string, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	tail := make([]byte, size-cut)
-	if _, err := f.ReadAt(tail, cut); err != nil && err != io.EOF {
-		return "", err
-	}
-	kept := ""
-	if data := bytes.TrimRight(tail, "\x00"); len(data) > 0 {
-		td := filepath.Join(s.dir, layout.TornDir)
-		if err := os.MkdirAll(td, 0o755); err != nil {
-			return "", err
-		}
-		kept = filepath.Join(td, fmt.Sprintf("%s.%d.%d", filepath.Base(path), cut, time.Now().UnixNano()))
-		if err := durable.WriteFile(kept, data, 0o644); err != nil {
-			return "", err
-		}
-	}
-	if err := f.Truncate(cut); err != nil {
-		return "", err
-	}
-	return kept, f.Sync()
-}
-
-// truncateDerived cuts the index and hashes files to n entries.
-func (s *Store) truncateDerived(n uint64) error {
-	s.hashMap.unmapFrom(0)
-	s.indexMap.unmapFrom(0)
-	if err := s.index.Truncate(int64(n) * 8); err != nil {
-		return err
-	}
-	return s.hashes.Truncate(tlog.StoredHashCount(int64(n)) * tlog.HashSize)
-}
-
-// writeDerived appends the scanner's index entries and hashes for the
-// segment just scanned.
-func (s *Store) writeDerived(sc *scanner) error {
-	ib := make([]byte, 8*len(sc.segOff))
-	for i, off := range sc.segOff {
-		binary.BigEndian.PutUint64(ib[8*i:], uint64(off))
-	}
-	if err := s.index.Write(ib); err != nil {
-		return err
-	}
-	return s.hashes.Write(hashBytes(sc.hashes))
-}
-
-func fileSize(path string) (int64, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
-func hashBytes(hs []tlog.Hash) []byte {
-	b := make([]byte, 0, len(hs)*tlog.HashSize)
-	for i := range hs {
-		b = append(b, hs[i][:]...)
-	}
-	return b
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return nil
 }

@@ -28,12 +28,20 @@ type scanner struct {
 	// signed is the state after the newest line that carries a signature
 	// in this segment, or at the segment's start (sig nil) before any.
 	signed signedPoint
+	// ck is the newest signature seen in any segment, and the tree it
+	// signs: the log's checkpoint once the scanner is rewound to it.
+	ck struct {
+		next uint64
+		root tlog.Hash
+		sig  []byte
+	}
 }
 
 // signedPoint is the state just after a line that carries a signature.
 type signedPoint struct {
 	next    uint64
 	end     int64 // offset just past the line
+	prevEnd int64 // end of the signed point before it in the segment (0 at its start)
 	edge    tree.Edge
 	last    tlog.Hash
 	time    int64
@@ -76,6 +84,10 @@ func (sc *scanner) add(line []byte, off int64) error {
 func (sc *scanner) mark(end int64, sig []byte) {
 	p := &sc.signed
 	p.edge.CopyFrom(&sc.edge)
+	p.prevEnd = p.end
+	if end == 0 {
+		p.prevEnd = 0
+	}
 	p.next, p.end, p.last, p.time = sc.next, end, sc.last, sc.time
 	p.nOff, p.nHashes = len(sc.segOff), len(sc.hashes)
 	p.sig = append(p.sig[:0], sig...)
@@ -98,16 +110,23 @@ func (sc *scanner) restore(p *signedPoint) {
 }
 
 // startSegment resets the per-segment buffers; the segment's start is its
-// first signed point (covered by the previous segment's last signature).
+// first signed point (covered by the previous segment's last signature,
+// which is kept as the checkpoint).
 func (sc *scanner) startSegment() {
+	sc.keepCheckpoint()
 	sc.segOff = sc.segOff[:0]
 	sc.hashes = sc.hashes[:0]
 	sc.mark(0, nil)
 }
 
+// keepCheckpoint records the newest signed point's signature as the
+// checkpoint, if it has one.
+func (sc *scanner) keepCheckpoint() {
+	if p := &sc.signed; p.sig != nil {
+		sc.ck.next, sc.ck.root = p.next, p.edge.Root()
+		sc.ck.sig = append(sc.ck.sig[:0], p.sig...)
+	}
+}
+
 // hasSig reports whether a line appears to carry a signature member.
 func hasSig(line []byte) bool { return bytes.Contains(line, []byte(`,"sig":"`)) }
-
-// isTorn reports whether a line looks like crash debris: NUL bytes, which a
-// filesystem leaves where data was allocated but never written.
-func isTorn(line []byte) bool { return bytes.IndexByte(line, 0) >= 0 }

@@ -22,6 +22,12 @@ import (
 )
 
 // Store is a log in a directory. Create one with Open.
+//
+// Locks, in the order they are taken (a lock is never taken while one
+// after it is held): writeMu, then syncMu or rewrite (never both), then
+// mu; refreshMu (read-only stores) before mu. mu, the readers cache's lock, the mapped files'
+// locks, the preallocator's and the compressor's are leaves: nothing is
+// locked while one of them is held. README.md has the whole picture.
 type Store struct {
 	dir      string
 	opts     Options
@@ -34,22 +40,35 @@ type Store struct {
 	keyring  []note.Verifier // verifier, then the keys file's (keys.go)
 	keyTexts []string        // the keys file's lines
 
-	// Owned by the writer, which holds writeMu (and Open/Close); seg is
-	// replaced under mu too.
-	seg    *durable.File // the active segment
-	index  *durable.File
-	hashes *durable.File
-	pre    *prealloc
+	// Owned by the writer, which holds writeMu (or is in Open or Close).
+	seg       *durable.File // the active segment
+	index     *durable.File
+	hashes    *durable.File
+	pre       *prealloc
+	dirID     fileID    // the log directory, as opened
+	segID     fileID    // the active segment, as opened or created
+	idChecked time.Time // when checkIdentity last checked the paths
+	dups      []string  // compressed copies found beside their plain segments at open
 
-	writeMu sync.Mutex // held by Append, which writes, rotates and erases
-	rewrite sync.Mutex // held while a sealed segment is compressed or erased in
+	writeMu sync.Mutex // held by Append (which writes, rotates and erases) and Close
+	rewrite sync.Mutex // held while a sealed segment is compressed, rewritten by an erasure, or its plain file removed
 
-	mu       sync.RWMutex // guards the fields below and seg
-	head     store.Head   // committed (synced): what readers see
-	segs     []segment    // every segment, the active one last
-	closed   bool
-	poisoned error // the first write or sync failure
+	// syncMu is held by syncTo (the fdatasync that makes staged batches
+	// durable), and by rotation and Close, which change or seal the
+	// active segment; it guards seg (with writeMu: either suffices to
+	// read it) and the identity check's state.
+	syncMu sync.Mutex
 
+	mu          sync.RWMutex // guards head, staged, stagedFirst, segs, closed and poisoned
+	head        store.Head   // committed (synced): what readers see
+	staged      store.Head   // after the last batch written; head when none is unsynced
+	stagedFirst uint64       // the first seq of the last batch staged
+	segs        []segment    // every segment, the active one last
+	closed      bool
+	poisoned    error // the first write or sync failure
+
+	// Set when the store is opened (the writer's, by recovery), before
+	// any concurrent use.
 	hashMap  *mapped
 	indexMap *mapped
 	readers  readerCache
@@ -123,6 +142,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 
 	if !opts.ReadOnly {
+		if err := s.noteDir(); err != nil {
+			return nil, err
+		}
 		if s.lock, err = lockfile.Acquire(filepath.Join(dir, layout.LockFile)); err != nil {
 			if errors.Is(err, lockfile.ErrLocked) {
 				return nil, fmt.Errorf("%s: %w", dir, store.ErrLocked)
@@ -176,32 +198,17 @@ func (s *Store) open() error {
 	for _, sg := range segs {
 		s.segs = append(s.segs, segment{first: sg.First, path: sg.Path, compressed: sg.Compressed})
 	}
-	mode := os.O_RDWR | os.O_CREATE
+	s.dups = dups
 	if s.opts.ReadOnly {
-		mode = os.O_RDONLY
-	}
-	for _, f := range []struct {
-		name string
-		dst  **durable.File
-	}{{layout.IndexFile, &s.index}, {layout.HashesFile, &s.hashes}} {
-		fh, err := os.OpenFile(filepath.Join(s.dir, f.name), mode, 0o644)
-		if err != nil {
+		if err := s.openDerivedReadOnly(); err != nil {
 			return err
 		}
-		*f.dst = durable.Wrap(fh)
-	}
-	s.hashMap = newMapped(s.hashes.Fd())
-	s.indexMap = newMapped(s.index.Fd())
-	if s.opts.ReadOnly {
+		s.hashMap = newMapped(s.hashes.Fd())
+		s.indexMap = newMapped(s.index.Fd())
 		return s.openReadOnly()
 	}
-	for _, d := range dups {
-		// Compression finished but the plain file was not yet removed:
-		// the plain file is the original; drop the copy and redo it later.
-		s.log.Info("removing interrupted compression output", "file", d)
-		if err := os.Remove(d); err != nil {
-			return err
-		}
+	if err := s.openDerived(false); err != nil {
+		return err
 	}
 	if err := s.recover(); err != nil {
 		return err
@@ -209,6 +216,7 @@ func (s *Store) open() error {
 	if err := s.finishErase(); err != nil {
 		return err
 	}
+	s.staged, s.stagedFirst = s.head, s.head.Size
 	s.pre = startPrealloc(s.seg, filepath.Join(s.dir, layout.SegmentsDir), s.opts.SegmentSize, s.log)
 	s.pub = startPublisher(s)
 	if s.opts.Compress {
@@ -221,6 +229,69 @@ func (s *Store) open() error {
 	}
 	return nil
 }
+
+// openDerivedReadOnly opens the index and hashes files for reading. A
+// writer creates them when it first opens a new log, after its metadata:
+// a reader that comes in between waits a little, then fails with
+// ErrRecoveryNeeded.
+func (s *Store) openDerivedReadOnly() error {
+	wait := 10 * time.Millisecond
+	for _, f := range []struct {
+		name string
+		dst  **durable.File
+	}{{layout.IndexFile, &s.index}, {layout.HashesFile, &s.hashes}} {
+		for {
+			fh, err := os.OpenFile(filepath.Join(s.dir, f.name), os.O_RDONLY, 0)
+			if errors.Is(err, fs.ErrNotExist) {
+				if wait < 3*time.Second {
+					time.Sleep(wait)
+					wait *= 2
+					continue
+				}
+				return fmt.Errorf("%s: %w: %s is missing (a writer has not yet finished opening the log)", s.dir, ErrRecoveryNeeded, f.name)
+			}
+			if err != nil {
+				return err
+			}
+			*f.dst = durable.Wrap(fh)
+			break
+		}
+	}
+	return nil
+}
+
+// openDerived opens the index and hashes files for writing; with create
+// it creates the missing ones, without it leaves them nil (recovery
+// rebuilds them, and creates them only once it knows it will not refuse
+// the log).
+func (s *Store) openDerived(create bool) error {
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE
+	}
+	for _, f := range []struct {
+		name string
+		dst  **durable.File
+		m    **mapped
+	}{{layout.IndexFile, &s.index, &s.indexMap}, {layout.HashesFile, &s.hashes, &s.hashMap}} {
+		if *f.dst != nil {
+			continue
+		}
+		fh, err := os.OpenFile(filepath.Join(s.dir, f.name), flag, 0o644)
+		if errors.Is(err, fs.ErrNotExist) && !create {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		*f.dst = durable.Wrap(fh)
+		*f.m = newMapped(fh)
+	}
+	return nil
+}
+
+// createDerived creates the derived files that are missing.
+func (s *Store) createDerived() error { return s.openDerived(true) }
 
 // Head returns the committed state. A store opened ReadOnly first catches
 // up with what the writer has published in the checkpoint file since the
@@ -300,10 +371,20 @@ func (s *Store) Close() error {
 // flush trims the active segment, makes it and the derived files durable,
 // and writes the checkpoint file durably.
 func (s *Store) flush() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if err := s.checkIdentity(true); err != nil {
+		return err // write nothing into a directory that is not the log's
+	}
 	if err := s.seal(); err != nil {
 		return err
 	}
-	h := s.headNow()
+	// Batches staged and not waited for are durable now (the seal synced
+	// them), and checked.
+	s.mu.Lock()
+	s.head = s.staged
+	h := s.head
+	s.mu.Unlock()
 	if h.Size == 0 {
 		return nil
 	}
