@@ -121,6 +121,10 @@ func TestTampering(t *testing.T) {
 		prepare func(f *fixture, dir string)
 		opts    integrity.Options
 		want    string // in the error; "" means the check passes
+		// storeRefuses: the file store itself refuses to open the log
+		// (its recovery checks sealed segments against the tree since
+		// issue 9), before the check runs: ErrCorrupt, naming the entry.
+		storeRefuses string
 	}{
 		{
 			name: "old entry changed, tail does not read it",
@@ -130,7 +134,8 @@ func TestTampering(t *testing.T) {
 				f.write(dir, "b", 3)
 				editSegment(f.t, dir, `"i":2,"tag":"a"`, `"i":7,"tag":"a"`)
 			},
-			want: "",
+			want:         "",
+			storeRefuses: "entry 2 differs",
 		},
 		{
 			name: "old entry changed, all reads it",
@@ -138,8 +143,9 @@ func TestTampering(t *testing.T) {
 				f.write(dir, "a", 10)
 				editSegment(f.t, dir, `"i":2,"tag":"a"`, `"i":7,"tag":"a"`)
 			},
-			opts: integrity.Options{Scope: integrity.All},
-			want: "entry 2: log damaged: its line is not in the tree",
+			opts:         integrity.Options{Scope: integrity.All},
+			want:         "entry 2: log damaged: its line is not in the tree",
+			storeRefuses: "entry 2 differs",
 		},
 		{
 			name: "new entry changed, tail reads it",
@@ -149,7 +155,8 @@ func TestTampering(t *testing.T) {
 				f.write(dir, "b", 12)
 				editSegment(f.t, dir, `"i":1,"tag":"b"`, `"i":9,"tag":"b"`)
 			},
-			want: "entry 11: log damaged",
+			want:         "entry 11: log damaged",
+			storeRefuses: "entry 11 differs",
 		},
 		{
 			name: "old entry changed, the verifier reads the directory",
@@ -158,8 +165,9 @@ func TestTampering(t *testing.T) {
 				f.check(dir, integrity.Options{})
 				editSegment(f.t, dir, `"i":2,"tag":"a"`, `"i":7,"tag":"a"`)
 			},
-			opts: integrity.Options{Dir: "DIR"},
-			want: "the verifier finds",
+			opts:         integrity.Options{Dir: "DIR"},
+			want:         "the verifier finds",
+			storeRefuses: "entry 2 differs",
 		},
 		{
 			name: "rolled back to an older copy",
@@ -197,6 +205,16 @@ func TestTampering(t *testing.T) {
 				opts.Dir = dir
 			}
 			l, _, err := f.open(dir, opts)
+			if tc.storeRefuses != "" {
+				if err == nil {
+					l.Close()
+					t.Fatalf("the damaged log opened, want the file store to refuse it (%q)", tc.storeRefuses)
+				}
+				if !errors.Is(err, sealog.ErrCorrupt) || !strings.Contains(err.Error(), tc.storeRefuses) {
+					t.Fatalf("error %v, want ErrCorrupt with %q", err, tc.storeRefuses)
+				}
+				return
+			}
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("check failed: %v", err)
