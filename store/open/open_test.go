@@ -4,15 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store"
@@ -24,44 +18,9 @@ import (
 // (dropped when the test ends), or skips the test if the server cannot be
 // reached — fails it when CI=true.
 func pgURL(t *testing.T) string {
-	t.Helper()
-	testkit.PostgresShared(t) // store/postgres's restart test waits for this test
-	d := os.Getenv("SEALOG_TEST_POSTGRES")
-	if d == "" {
-		d = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, d)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s is unreachable and CI=true, so this test must run: %v", d, err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable: %v (with CI=true this fails)", d, err)
-	}
-	schema := fmt.Sprintf("sealog_test_open_%d_%d", os.Getpid(), schemas.Add(1))
-	conn.Close(ctx)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, d)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(d, "?") {
-		sep = "&"
-	}
-	return d + sep + "schema=" + schema
+	u, _ := testkit.PostgresURL(t, "sealog_test_open")
+	return u
 }
-
-var schemas atomic.Int64
 
 // TestOpen opens a log of each kind by name: ErrNotLog before it exists
 // and without Origin and Key, created with them, then reopened by the
