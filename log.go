@@ -30,6 +30,7 @@ type Log struct {
 	log      *slog.Logger
 	rand     io.Reader
 	eng      *commit.Committer // nil when read-only
+	stamp    *stamper          // nil without Options.Timestamper
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,12 +126,22 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, meta.Key, opts.Key.VerifierKey())
 	}
 	l.key = opts.Key
+	var committed func(uint64, []byte)
+	if opts.Timestamper != nil {
+		if l.stamp, err = newStamper(l, opts.Timestamper, opts); err != nil {
+			return nil, err
+		}
+		committed = l.stamp.committed
+	}
 	l.eng, err = commit.Start(ctx, commit.Config{
 		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
 		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,
-		MaxRetries: opts.MaxRetries, Logger: lg,
+		MaxRetries: opts.MaxRetries, Logger: lg, Committed: committed,
 	})
 	if err != nil {
+		if l.stamp != nil {
+			l.stamp.stop()
+		}
 		return nil, fmt.Errorf("sealog: %s: %w", name, err)
 	}
 	return l, nil
@@ -173,6 +184,9 @@ func (l *Log) Shutdown(ctx context.Context) error {
 func (l *Log) Close() error { return l.Shutdown(context.Background()) }
 
 func (l *Log) closeStore() error {
+	if l.stamp != nil {
+		l.stamp.stop()
+	}
 	if err := l.st.Close(); err != nil {
 		return fmt.Errorf("sealog: closing %s: %w", l.name, err)
 	}

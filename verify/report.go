@@ -126,6 +126,15 @@ type Report struct {
 	// hold.
 	Truncated bool `json:"truncated"`
 
+	// Timestamps lists the log's RFC 3161 timestamps and what became of
+	// each (TimestampInfo), in ascending size. TimestampsChecked says
+	// they were checked against TSA roots (Options.TSARoots), not only
+	// bound to their checkpoints. TimestampedTo is the size of the
+	// largest good one: entries from there on have no proof of time.
+	Timestamps        []TimestampInfo `json:"timestamps,omitempty"`
+	TimestampsChecked bool            `json:"timestamps_checked"`
+	TimestampedTo     uint64          `json:"timestamped_to"`
+
 	// Live says the log was being written during verification.
 	Live bool `json:"live"`
 

@@ -40,6 +40,7 @@ func (v *verification) conclude() {
 	}
 	rep.Authenticated = min(auth, ch.next)
 	ch.erase.conclude(ch, rep.Authenticated, !v.wrongKey)
+	v.timestamps()
 	if v.beyond > ch.next {
 		rep.Missing += v.beyond - ch.next
 	}
@@ -150,7 +151,7 @@ func (v *verification) verdict() string {
 	for _, p := range rep.Problems {
 		switch p.Kind {
 		case "key":
-		case "limit":
+		case "limit", "tsa-roots":
 			limit = true
 		default:
 			tampered = true

@@ -18,6 +18,7 @@ package verify
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,6 +61,12 @@ type Options struct {
 	// Progress, if set, is called now and then with the bytes read so far
 	// and the total.
 	Progress func(done, total int64)
+	// TSARoots are the CAs whose time-stamping authorities the auditor
+	// trusts. With them, every RFC 3161 timestamp the log holds must be
+	// signed by a TSA certificate that chains to one of them, with the
+	// critical timeStamping usage (docs/TIME.md); without them, each is
+	// checked only to cover the right checkpoint.
+	TSARoots []*x509.Certificate
 }
 
 // InputError is an input to Verify that is not what it should be (a
@@ -87,6 +94,7 @@ type verification struct {
 	sr             sigResults
 	beyond         uint64   // the largest checkpoint size beyond the log
 	badCheckpoints []string // checkpoints whose signature fails, described
+	tsrs           []TimestampFile
 	wrongKey       bool
 }
 
@@ -198,7 +206,7 @@ func (v *verification) open() error {
 	if ckFile != nil {
 		v.cks = append([]*ckpt{openCheckpoint(ckFile, v.v, v.origin, "checkpoint file")}, v.cks...)
 	}
-	return nil
+	return v.openTimestamps()
 }
 
 // read streams the entries through the checker.
@@ -208,6 +216,9 @@ func (v *verification) read() error {
 		if c.err == nil || errors.Is(c.err, checkpoint.ErrBadSignature) || errors.Is(c.err, checkpoint.ErrNoSignature) {
 			targets = append(targets, c.c.Size)
 		}
+	}
+	for _, t := range v.tsrs {
+		targets = append(targets, t.Size)
 	}
 	var total int64
 	for _, s := range v.segs {

@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/tstoken"
+)
+
+// TimestampSource is implemented by a Source that holds RFC 3161
+// timestamp responses over the log's checkpoints (docs/FORMAT.md §12).
+type TimestampSource interface {
+	// Timestamps lists them in ascending tree size. damage describes
+	// entries that look like timestamps but cannot be read as such.
+	Timestamps() (ts []TimestampFile, damage []string, err error)
+}
+
+// TimestampFile is one stored timestamp response.
+type TimestampFile struct {
+	Size uint64 // the tree size of the checkpoint it covers
+	Name string // where it is, for messages
+	// Read returns its bytes (untrusted).
+	Read func() ([]byte, error)
+}
+
+// TimestampInfo is what a verifier found of one timestamp: for Status
+// "ok", entries From to Size-1 (and all before them) provably existed
+// before Time, on the word of TSA.
+type TimestampInfo struct {
+	Size uint64    `json:"size"`
+	From uint64    `json:"from"`
+	Time time.Time `json:"time,omitzero"`
+	TSA  string    `json:"tsa,omitempty"`
+	// Status: "ok" (chain to the roots given checked), "bound" (it covers
+	// the checkpoint, but no roots were given to check who signed it),
+	// "not checked" (the entries before its size are already bad), or
+	// "bad" (Problem says why).
+	Status  string `json:"status"`
+	Problem string `json:"problem,omitempty"`
+
+	err error // behind a "bad" Status
+}
+
+func (d *dirSource) Timestamps() ([]TimestampFile, []string, error) {
+	ts, damage, err := layout.Timestamps(d.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]TimestampFile, len(ts))
+	for i, t := range ts {
+		path := t.Path
+		out[i] = TimestampFile{Size: t.Size, Name: layout.TimestampsDir + "/" + layout.TimestampName(t.Size),
+			Read: func() ([]byte, error) { return layout.ReadRegular(path, layout.MaxTimestampFile) }}
+	}
+	return out, damage, nil
+}
+
+// openTimestamps lists the source's timestamps, if it has any.
+func (v *verification) openTimestamps() error {
+	ts, ok := v.src.(TimestampSource)
+	if !ok {
+		return nil
+	}
+	files, damage, err := ts.Timestamps()
+	if err != nil {
+		return err
+	}
+	for _, d := range damage {
+		v.rep.Problems = append(v.rep.Problems, Problem{Kind: "timestamp", Reason: d})
+	}
+	v.tsrs = files
+	return nil
+}
+
+// timestamps checks each stored timestamp against the tree at its size
+// (its imprint must be the SHA-256 of that checkpoint's text) and, with
+// Options.TSARoots, its signature and chain; it reports for each range of
+// entries the time before which they existed.
+func (v *verification) timestamps() {
+	rep, ch := v.rep, v.ch
+	rep.TimestampsChecked = len(v.opts.TSARoots) > 0
+	present := ch.next
+	var from uint64
+	chained, unchained := 0, 0
+	var firstUnchained *TimestampInfo
+	for _, f := range v.tsrs {
+		ti := TimestampInfo{Size: f.Size, From: from}
+		root, reached := ch.targets[f.Size]
+		b, err := f.Read()
+		switch {
+		case err != nil:
+			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s cannot be read: %v", f.Name, err)
+		case f.Size > present:
+			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s is for a tree of %d entries, but the log holds %d: entries were removed, or the file was put there", f.Name, f.Size, present)
+		case !reached || root == nil:
+			ti.Status = "not checked"
+		default:
+			msg := checkpoint.Checkpoint{Origin: v.origin, Size: f.Size, Root: *root}.Text()
+			ti = v.checkTimestamp(ti, f.Name, b, msg, v.opts.TSARoots)
+			if ti.Status == "bad" && errors.Is(ti.err, tstoken.ErrUntrusted) {
+				unchained++
+				if firstUnchained == nil {
+					firstUnchained = &ti
+				}
+				rep.Timestamps = append(rep.Timestamps, ti)
+				continue
+			}
+		}
+		if ti.Status == "ok" {
+			chained++
+		}
+		if ti.Status == "bad" {
+			seq := min(from, present)
+			ch.problem(&seq, "timestamp", nil, ti.Problem)
+		}
+		if ti.Status == "ok" || ti.Status == "bound" {
+			from = f.Size
+		}
+		rep.Timestamps = append(rep.Timestamps, ti)
+	}
+	switch {
+	case unchained > 0 && chained == 0:
+		// Like a wrong key: every token is from a TSA the roots do not
+		// trust. Either the roots are not the right ones or every token
+		// was replaced; nothing can be said of the time.
+		ch.problem(nil, "tsa-roots", nil, fmt.Sprintf("no timestamp chains to the TSA roots given (%d stored; the first: %s): were the right roots given? No time is proven", unchained, firstUnchained.Problem))
+	case unchained > 0:
+		for _, ti := range rep.Timestamps {
+			if ti.Status == "bad" && errors.Is(ti.err, tstoken.ErrUntrusted) {
+				seq := min(ti.From, present)
+				ch.problem(&seq, "timestamp", nil, ti.Problem+" (other timestamps of the log chain to the roots given: this one was replaced)")
+			}
+		}
+	}
+	rep.TimestampedTo = from
+}
+
+func (v *verification) checkTimestamp(ti TimestampInfo, name string, tsr, msg []byte, roots []*x509.Certificate) TimestampInfo {
+	var st *tstoken.Stamp
+	var err error
+	if len(roots) > 0 {
+		st, err = tstoken.Verify(tsr, msg, roots)
+	} else {
+		st, err = tstoken.Parse(tsr, msg)
+	}
+	if err != nil {
+		ti.Status = "bad"
+		switch {
+		case errors.Is(err, tstoken.ErrImprint):
+			ti.Problem = fmt.Sprintf("%s is not over the log's checkpoint of size %d: it was made for another checkpoint, or the entries before it were changed", name, ti.Size)
+		default:
+			ti.Problem = fmt.Sprintf("%s: %v", name, err)
+		}
+		ti.err = err
+		return ti
+	}
+	ti.Time, ti.TSA = st.Time, st.TSA
+	ti.Status = "bound"
+	if len(roots) > 0 {
+		ti.Status = "ok"
+	}
+	return ti
+}
+
+// timestampLines adds the timestamps to the text report: for each range
+// of entries, the time before which they existed and who says so.
+func timestampLines(r *Report, p func(string, string, ...any), more func(string, ...any)) {
+	if len(r.Timestamps) == 0 {
+		return
+	}
+	label := "timestamps:"
+	for _, t := range r.Timestamps {
+		switch t.Status {
+		case "ok", "bound":
+			who := t.TSA
+			if who == "" {
+				who = "a TSA"
+			}
+			p(label, "entries %d to %d existed before %s (%s)", t.From, t.Size-1, t.Time.Format(time.RFC3339), who)
+			if t.Status == "bound" {
+				more("  (bound to the checkpoint; its signer was not checked: give --tsa-roots)")
+			}
+		case "not checked":
+			p(label, "size %d: not checked (the entries before it are already bad)", t.Size)
+		default:
+			p(label, "size %d: BAD: %s", t.Size, t.Problem)
+		}
+		label = ""
+	}
+	if n := r.Authenticated + r.Unsigned; r.TimestampedTo < n {
+		p(label, "entries %d to %d have no timestamp yet", r.TimestampedTo, n-1)
+	}
+}
