@@ -105,7 +105,9 @@ func TestTimestampsVerify(t *testing.T) {
 
 	// A genuine token over another message: what an attacker who asks
 	// the TSA for a token of his own gets.
-	tsrOf := func(a *testtsa.TSA, _ uint64) []byte { return stampMessage(t, a, []byte("not a checkpoint of this log")) }
+	tsrOf := func(a *testtsa.TSA, _ uint64) []byte {
+		return stampMessage(t, a, []byte("not a checkpoint of this log"))
+	}
 	cases := []struct {
 		name      string
 		tamper    func(d string, ts func(uint64) string)

@@ -23,6 +23,7 @@ var serveCmd = &command{
                     [--origin NAME] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
                     [--public-reads] [--public-metrics] [--max-body N]
                     [--max-events N] [--rate R] [--burst B] [-v]
+                    [--tsa URL [--tsa-interval D] [--tsa-roots CA.pem]]
 
 Serves the log over HTTP (docs/API.md): POST /v1/entries appends events
 and answers signed receipts with inclusion proofs; the read endpoints serve
@@ -56,6 +57,11 @@ Flags:
     --rate R           requests per second per token (default 0: no limit)
     --burst B          a token's burst above the rate (default R)
     -v                 log every failed request and the library's reports
+    --tsa URL          obtain an RFC 3161 timestamp over the checkpoints from
+                       this TSA, stored in the log's timestamps/ (docs/TIME.md);
+                       appends never wait for it
+    --tsa-interval D   at most one timestamp per D (default 0: after every batch)
+    --tsa-roots FILE   check each token against these CAs (PEM) before storing it
 `,
 }
 
@@ -68,6 +74,8 @@ type serveFlags struct {
 	maxBody, maxEvents                                        string
 	rate                                                      float64
 	burst                                                     int
+	tsaURL, tsaRoots                                          string
+	tsaInterval                                               time.Duration
 }
 
 func runServe(e *env, args []string) error {
@@ -89,6 +97,9 @@ func runServe(e *env, args []string) error {
 	fl.Float64Var(&f.rate, "rate", 0, "")
 	fl.IntVar(&f.burst, "burst", 0, "")
 	fl.BoolVar(&f.verbose, "v", false, "")
+	fl.StringVar(&f.tsaURL, "tsa", "", "")
+	fl.StringVar(&f.tsaRoots, "tsa-roots", "", "")
+	fl.DurationVar(&f.tsaInterval, "tsa-interval", 0, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -118,7 +129,11 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	lg := newLogger(e, f.verbose)
-	l, where, size, err := openServeLog(e.ctx, &f, key, sealog.Options{Key: key, Logger: lg})
+	lopts := sealog.Options{Key: key, Logger: lg}
+	if err := serveTimestamper(&f, &lopts); err != nil {
+		return err
+	}
+	l, where, size, err := openServeLog(e.ctx, &f, key, lopts)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
-	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--all-signatures] [--json | -q]
+	usage: `Usage: sealog verify DIR [--key FILE.pub] [--checkpoint FILE]... [--tsa-roots CA.pem] [--all-signatures] [--json | -q]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format spanforge FILE [--secret S]... [--trust FILE] [--anchor FILE] [--json | -q]
        sealog verify --format immutable-logging LOGFILE [--anchor FILE] [--json | -q]
@@ -43,6 +43,10 @@ Flags:
                         initial_key_id, else from the first record). Repeatable for spine.
     --checkpoint FILE   a trusted checkpoint from outside the log (repeatable)
     --all-signatures    verify every batch signature, not only the ones needed
+    --tsa-roots FILE    the CAs (PEM) of the time-stamping authorities you trust:
+                        each RFC 3161 timestamp in the log must chain to one;
+                        the report says before which time each range of
+                        entries existed (docs/TIME.md)
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
     --keys FILE         spine: a keys.json, {"keys":[{"key_id","public_key"}]}
     --trust FILE        spine/spanforge: what the verifier trusts, shaped like a
@@ -67,6 +71,7 @@ func init() { verifyCmd.run = runVerify }
 type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
 	keysFile, trust, anchor, format    string
+	tsaRoots                           string
 	asJSON, quiet, allSigs, noProgress bool
 }
 
@@ -86,6 +91,7 @@ func runVerify(e *env, args []string) error {
 	fl.BoolVar(&f.quiet, "quiet", false, "")
 	fl.BoolVar(&f.allSigs, "all-signatures", false, "")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "")
+	fl.StringVar(&f.tsaRoots, "tsa-roots", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -147,6 +153,11 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	}
 	dir := pos[0]
 	opts := verify.Options{AllSignatures: f.allSigs}
+	roots, err := loadTSARoots(f.tsaRoots)
+	if err != nil {
+		return err
+	}
+	opts.TSARoots = roots
 	if len(f.keys) == 1 {
 		k, err := loadVerifierKey(f.keys[0])
 		if err != nil {

@@ -48,10 +48,10 @@ type TSA struct {
 	Queries atomic.Int64 // queries answered (any answer)
 
 	mu        sync.Mutex
-	down      bool   // guarded by mu: answer 503
-	wrongHash bool   // guarded by mu: stamp another message
-	noNonce   bool   // guarded by mu: leave the nonce out
-	refuse    bool   // guarded by mu: answer "rejection"
+	down      bool // guarded by mu: answer 503
+	wrongHash bool // guarded by mu: stamp another message
+	noNonce   bool // guarded by mu: leave the nonce out
+	refuse    bool // guarded by mu: answer "rejection"
 	delay     time.Duration
 }
 
