@@ -48,4 +48,3 @@ func serveTimestamper(f *serveFlags, opts *sealog.Options) error {
 	opts.Timestamper, opts.TimestampInterval = c, f.tsaInterval
 	return nil
 }
-
