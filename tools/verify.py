@@ -489,12 +489,58 @@ def verify(d, key_text, trusted, all_sigs=False):
         if meta_missing and not cps:
             raise InputError('nothing of a sealog log here')
         pre.append([None, 'segment', "the log's segments directory is gone"])
-    want = {c[0] for _, c in cps if isinstance(c, tuple)}
+    tdir = os.path.join(d, 'timestamps')  # §12: timestamp files, named by the tree size they cover
+    tsrs = sorted((int(n[:20]), n) for n in (os.listdir(tdir) if os.path.isdir(tdir) and not os.path.islink(tdir) else [])
+                  if re.fullmatch(r'[0-9]{20}\.tsr', n) and int(n[:20]) < 1 << 64)
+    want = {c[0] for _, c in cps if isinstance(c, tuple)} | {n for n, _ in tsrs}
     s = Scan(key, origin, want, all_sigs)
     s.run(d, pre if segs else None)  # step 3 (an OSError means the log cannot be read: exit 3)
     if not segs:
         s.problems = pre + s.problems
-    return conclude(s, d, key, origin, key_text, cps, trusted, all_sigs)
+    r, start = conclude(s, d, key, origin, key_text, cps, trusted, all_sigs), 0
+    r['timestamps'] = []
+    for n, name in tsrs:  # §12.2: bound to its checkpoint (the CMS signature and the TSA's chain are not checked here)
+        t = {'size': n, 'from': start, 'status': 'not checked' if s.next >= n > r['authenticated'] or s.roots.get(n) is None and n <= s.next else 'bad'}
+        if t['status'] == 'bad':
+            try:
+                h, imprint, t['time'], nonce = tst_info(read_small(os.path.join(tdir, name)))
+                text = b'%s\n%d\n%s\n' % (origin.encode(), n, base64.b64encode(s.roots[n]))
+                t['status'] = 'bound' if hashlib.new(h, text).digest() == imprint and nonce else 'bad'
+            except (OSError, ValueError, KeyError, IndexError, InputError):
+                pass
+        if t['status'] == 'bad':
+            r['problems'].append('timestamp: entry %d: timestamps/%s does not cover the checkpoint of size %d' % (min(start, s.next), name, n))
+            r['valid'], r['verdict'] = False, 'tampered'
+            r['first_invalid'] = min(start, s.next, r['first_invalid'] if r['first_invalid'] is not None else MAXSIZE)
+        start = n if t['status'] == 'bound' else start
+        r['timestamps'].append(t)
+    return r
+
+def der(b, i):
+    """One DER element at i: (tag, content start, content end)."""
+    t, n, i = b[i], b[i + 1], i + 2
+    n, i = (int.from_bytes(b[i:i + (n & 0x7f)], 'big'), i + (n & 0x7f)) if n & 0x80 else (n, i)
+    if i + n > len(b):
+        raise ValueError('truncated DER')
+    return t, i, i + n
+
+def kids(b, el):
+    out = [der(b, el[1])] if el[1] < el[2] else []
+    while out and out[-1][2] < el[2]:
+        out.append(der(b, out[-1][2]))
+    return out
+
+def tst_info(tsr):
+    """§12.1: a granted TimeStampResp's TSTInfo: (hash name, imprint, genTime, has a nonce)."""
+    resp = kids(tsr, der(tsr, 0))
+    if tsr[slice(*kids(tsr, resp[0])[0][1:])] not in (b'\x00', b'\x01'):
+        raise ValueError('not granted')
+    sd = kids(tsr, der(tsr, kids(tsr, resp[1])[1][1]))  # ContentInfo [0] -> SignedData
+    info = tsr[slice(*der(tsr, kids(tsr, sd[2])[1][1])[1:])]  # encapContentInfo [0] -> OCTET STRING: TSTInfo
+    f = kids(info, der(info, 0))
+    mi = kids(info, f[2])
+    h = {bytes.fromhex('608648016503040201'): 'sha256', bytes.fromhex('608648016503040202'): 'sha384', bytes.fromhex('608648016503040203'): 'sha512'}
+    return h[info[slice(*kids(info, mi[0])[0][1:])]], info[slice(*mi[1][1:])], info[slice(*f[4][1:])].decode(), any(t == 2 for t, _, _ in f[5:])
 
 def default_sigs(s):
     """§9 step 4: the newest batch signature; if it fails, the newest one made before any entry problem that verifies."""

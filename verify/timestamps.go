@@ -37,7 +37,8 @@ type TimestampInfo struct {
 	TSA  string    `json:"tsa,omitempty"`
 	// Status: "ok" (chain to the roots given checked), "bound" (it covers
 	// the checkpoint, but no roots were given to check who signed it),
-	// "not checked" (the entries before its size are already bad), or
+	// "not checked" (the entries before its size are not authenticated:
+	// bad, or covered by no verified signature), or
 	// "bad" (Problem says why).
 	Status  string `json:"status"`
 	Problem string `json:"problem,omitempty"`
@@ -96,7 +97,9 @@ func (v *verification) timestamps() {
 			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s cannot be read: %v", f.Name, err)
 		case f.Size > present:
 			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s is for a tree of %d entries, but the log holds %d: entries were removed, or the file was put there", f.Name, f.Size, present)
-		case !reached || root == nil:
+		case !reached || root == nil || f.Size > rep.Authenticated:
+			// The entries before it are not proven (they are bad, or
+			// no signature covers them): the token can say nothing.
 			ti.Status = "not checked"
 		default:
 			msg := checkpoint.Checkpoint{Origin: v.origin, Size: f.Size, Root: *root}.Text()
@@ -185,7 +188,7 @@ func timestampLines(r *Report, p func(string, string, ...any), more func(string,
 				more("  (bound to the checkpoint; its signer was not checked: give --tsa-roots)")
 			}
 		case "not checked":
-			p(label, "size %d: not checked (the entries before it are already bad)", t.Size)
+			p(label, "size %d: not checked (the entries before it are not authenticated)", t.Size)
 		default:
 			p(label, "size %d: BAD: %s", t.Size, t.Problem)
 		}
