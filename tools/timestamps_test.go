@@ -51,7 +51,9 @@ func TestPyTimestamps(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tsPath := func(d string, n uint64) string { return filepath.Join(d, layout.TimestampsDir, layout.TimestampName(n)) }
+	tsPath := func(d string, n uint64) string {
+		return filepath.Join(d, layout.TimestampsDir, layout.TimestampName(n))
+	}
 	for _, tc := range []struct {
 		name   string
 		tamper func(d string)
