@@ -3,6 +3,7 @@ package tools_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -110,5 +111,19 @@ func damageEntry(t *testing.T, d string, seq int) {
 	lines[seq] = bytes.Replace(lines[seq], []byte(`"kind":"k"`), []byte(`"kind":"K"`), 1)
 	if err := os.WriteFile(p, bytes.Join(lines, nil), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPyTimestampVectors runs verify.py on the timestamp vectors
+// (docs/FORMAT.md §12.4): valid, each timestamp bound to its checkpoint.
+func TestPyTimestampVectors(t *testing.T) {
+	vkey, err := os.ReadFile("../testdata/vectors/timestamps/log.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, _ := check(t, "../testdata/vectors/timestamps/log", string(bytes.TrimSpace(vkey)), nil, true, nil)
+	want := []pyStamp{{2, 0, "bound"}, {5, 2, "bound"}, {9, 5, "bound"}}
+	if fmt.Sprint(py.Timestamps) != fmt.Sprint(want) {
+		t.Fatalf("verify.py timestamps %+v, want %+v", py.Timestamps, want)
 	}
 }

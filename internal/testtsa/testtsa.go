@@ -66,7 +66,7 @@ func New(opts Options) (*TSA, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	now := time.Now()
+	now := opts.Clock()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
