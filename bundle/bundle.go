@@ -57,6 +57,10 @@ type Bundle struct {
 	Checkpoint string `json:"checkpoint"`
 	// Entries are the entries, in ascending seq order.
 	Entries []Entry `json:"entries"`
+	// Timestamp, if set, is an RFC 3161 timestamp response (DER, base64)
+	// over the checkpoint's text: every entry existed before its time
+	// (docs/BUNDLE.md, docs/TIME.md).
+	Timestamp string `json:"timestamp,omitempty"`
 }
 
 // Entry is one entry of a bundle.
@@ -75,6 +79,11 @@ type Options struct {
 	// end of a batch (see sealog.Log.CheckpointAt). 0 means the log's
 	// latest checkpoint.
 	Size uint64
+	// Timestamped, with Size 0, proves the entries against the newest
+	// checkpoint that has an RFC 3161 timestamp (an error if none covers
+	// them). Whatever the checkpoint, its timestamp, if the log has one,
+	// goes in the bundle.
+	Timestamped bool
 }
 
 // Build makes a bundle of the entries seqs of l, proven against l's
@@ -90,6 +99,11 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 	}
 	var ck sealog.Checkpoint
 	var err error
+	if opts.Size == 0 && opts.Timestamped {
+		if opts.Size, err = timestampSize(ctx, l, seqs); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Size == 0 {
 		ck, err = l.Checkpoint(ctx)
 	} else {
@@ -118,6 +132,9 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 		b.Entries = append(b.Entries, e)
 	}
 	if err := b.addErasureRecords(ctx, l, ck.Size); err != nil {
+		return nil, err
+	}
+	if err := b.addTimestamp(ctx, l, ck.Size); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -12,7 +12,7 @@ import (
 var exportCmd = &command{
 	name:    "export",
 	summary: "write an evidence bundle of chosen entries",
-	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M] [--force]
+	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --timestamped] [--force]
 
 Writes an evidence bundle: only the entries in LIST (their exact stored
 lines), an inclusion proof for each, the signed checkpoint they are proven
@@ -28,6 +28,9 @@ Flags:
     -o BUNDLE    the file to write (- for stdout)
     --size M     prove against the checkpoint at size M (the end of a batch)
                  instead of the latest
+    --timestamped  prove against the newest checkpoint with an RFC 3161
+                 timestamp, and put the timestamp in the bundle (a bundle
+                 always carries its checkpoint's timestamp if there is one)
     --force      overwrite BUNDLE if it exists
 `,
 }
@@ -41,6 +44,7 @@ func runExport(e *env, args []string) error {
 	out := fl.String("o", "", "")
 	fl.StringVar(out, "output", "", "")
 	size := fl.Uint64("size", 0, "")
+	timestamped := fl.Bool("timestamped", false, "")
 	force := fl.Bool("force", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
@@ -48,6 +52,9 @@ func runExport(e *env, args []string) error {
 	}
 	if err := wantArgs(c, pos, 1, 1, "DIR (the log)"); err != nil {
 		return err
+	}
+	if *size != 0 && *timestamped {
+		return usageError("export: --size and --timestamped exclude each other")
 	}
 	if *list == "" {
 		return usageError("export: missing --seq LIST (like 5,17,40-45)")
@@ -76,7 +83,7 @@ func runExport(e *env, args []string) error {
 			}
 		}
 	}
-	b, err := bundle.Build(e.ctx, l, seqs, bundle.Options{Size: *size})
+	b, err := bundle.Build(e.ctx, l, seqs, bundle.Options{Size: *size, Timestamped: *timestamped})
 	if err != nil {
 		switch {
 		case errors.Is(err, sealog.ErrCorrupt):

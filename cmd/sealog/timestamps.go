@@ -2,9 +2,13 @@ package main
 
 import (
 	"crypto/x509"
+	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/bundle"
 	"github.com/sealog/sealog/tsa"
 )
 
@@ -47,4 +51,18 @@ func serveTimestamper(f *serveFlags, opts *sealog.Options) error {
 	}
 	opts.Timestamper, opts.TimestampInterval = c, f.tsaInterval
 	return nil
+}
+
+// writeBundleTimestamp adds a bundle's timestamp to its text report.
+func writeBundleTimestamp(w io.Writer, t *bundle.TimestampResult) {
+	switch {
+	case t == nil:
+	case t.Status == "bad":
+		fmt.Fprintf(w, "timestamp:   BAD: %s\n", t.Problem)
+	default:
+		fmt.Fprintf(w, "timestamp:   every entry existed before %s (%s)\n", t.Time.Format(time.RFC3339), t.TSA)
+		if t.Status == "bound" {
+			fmt.Fprintf(w, "             its signer was not checked: give --tsa-roots\n")
+		}
+	}
 }

@@ -123,6 +123,16 @@ func TestServeTimestampsEndToEnd(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 
+	// An evidence bundle carries the timestamp of its checkpoint.
+	bfile := filepath.Join(dir, "evidence.json")
+	if out, err := runBinary(t, ctx, "export", logDir, "--seq", "0,4", "-o", bfile, "--timestamped"); err != nil {
+		t.Fatalf("export --timestamped: %v\n%s", err, out)
+	}
+	out, err = runBinary(t, ctx, "verify-bundle", bfile, "--key", filepath.Join(dir, "signer.key.pub"), "--tsa-roots", roots)
+	if err != nil || !strings.Contains(out, "timestamp:   every entry existed before") || !strings.Contains(out, "CN=sealog test TSA") {
+		t.Fatalf("verify-bundle --tsa-roots: %v\n%s", err, out)
+	}
+
 	// Another CA's roots: no time proven, and the verifier says so.
 	other, _ := testtsa.New(testtsa.Options{Name: "other"})
 	otherRoots := filepath.Join(dir, "other.pem")

@@ -12,7 +12,7 @@ import (
 var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check an evidence bundle offline",
-	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--json | -q]
+	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub] [--tsa-roots CA.pem] [--json | -q]
 
 Checks an evidence bundle made by 'sealog export', offline and without the
 rest of the log: the checkpoint's signature, each entry's exact line and
@@ -25,6 +25,8 @@ that the bundle agrees with itself, not who signed it.
 
 Flags:
     --key K    the log's verifier key
+    --tsa-roots FILE  the CAs (PEM) of the time-stamping authorities you
+               trust: the bundle's RFC 3161 timestamp must chain to one
     --json     print the result as JSON
     -q         print nothing; the exit code says it all
 
@@ -38,6 +40,7 @@ func runVerifyBundle(e *env, args []string) error {
 	c := verifyBundleCmd
 	fl := newFlags(c)
 	keyArg := fl.String("key", "", "")
+	tsaRoots := fl.String("tsa-roots", "", "")
 	asJSON := fl.Bool("json", false, "")
 	quiet := fl.Bool("q", false, "")
 	pos, err := parseArgs(e, c, fl, args)
@@ -55,7 +58,15 @@ func runVerifyBundle(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := bundle.Verify(data, vkey)
+	roots, err := loadTSARoots(*tsaRoots)
+	if err != nil {
+		return err
+	}
+	b, err := bundle.Parse(data)
+	var res *bundle.Result
+	if err == nil {
+		res = b.VerifyTSA(vkey, roots)
+	}
 	if err != nil {
 		if errors.Is(err, bundle.ErrNotBundle) {
 			return ioError("%s: %v", pos[0], err).withHint("give a file written by 'sealog export'")
@@ -114,6 +125,7 @@ func writeBundleText(w io.Writer, r *bundle.Result, name, what string) {
 		}
 	}
 	fmt.Fprintf(w, "entries:     %d, %d proven in the checkpoint's tree\n", len(r.Entries), ok)
+	writeBundleTimestamp(w, r.Timestamp)
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem:     %s\n", p)
 	}
