@@ -126,6 +126,10 @@ type Report struct {
 	// hold.
 	Truncated bool `json:"truncated"`
 
+	// Pruned, for a pruned log, says which entries were deleted and by
+	// which prune record (docs/FORMAT.md §13); nil for a log never pruned.
+	Pruned *PruneInfo `json:"pruned,omitempty"`
+
 	// Timestamps lists the log's RFC 3161 timestamps and what became of
 	// each (TimestampInfo), in ascending size. TimestampsChecked says
 	// they were checked against TSA roots (Options.TSARoots), not only

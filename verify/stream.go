@@ -99,6 +99,8 @@ type lineResult struct {
 	bodyHash format.Hash    // of an erased entry
 	record   format.Erasure // what an erasure record names, when isRecord
 	isRecord bool
+	prune    format.Prune // what a prune record says, when isPrune
+	isPrune  bool
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*chunkSize); return &b }}
@@ -139,6 +141,9 @@ func analyze(line []byte) lineResult {
 		r.bodyHash = l.BodyHash
 	} else {
 		r.record, r.isRecord = format.ParseErasure(l.Event)
+		if !r.isRecord {
+			r.prune, r.isPrune = format.ParsePrune(l.Event)
+		}
 	}
 	return r
 }

@@ -95,6 +95,7 @@ type verification struct {
 	beyond         uint64   // the largest checkpoint size beyond the log
 	badCheckpoints []string // checkpoints whose signature fails, described
 	tsrs           []TimestampFile
+	pruned         *layout.Pruned // the prune point, if the log was pruned
 	wrongKey       bool
 }
 
@@ -206,6 +207,9 @@ func (v *verification) open() error {
 	if ckFile != nil {
 		v.cks = append([]*ckpt{openCheckpoint(ckFile, v.v, v.origin, "checkpoint file")}, v.cks...)
 	}
+	if err := v.openPruned(); err != nil {
+		return err
+	}
 	return v.openTimestamps()
 }
 
@@ -226,6 +230,9 @@ func (v *verification) read() error {
 	}
 	book := newSigBook(v.v, v.origin, v.opts.MaxProblems)
 	v.ch = newChecker(v.rep, v.segs, v.opts.MaxProblems, targets, book, v.opts.MaxErased)
+	if v.pruned != nil {
+		v.ch.startPruned(v.pruned)
+	}
 	var pool *sigPool
 	if v.opts.AllSignatures {
 		pool = startSigPool(v.ctx, book, v.opts.Workers)

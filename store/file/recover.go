@@ -34,6 +34,13 @@ func (s *Store) recover() error {
 		}
 		return s.checkCheckpointFile()
 	}
+	if s.pruned != nil {
+		// A prune that wrote pruned.json may have been cut short before
+		// its segments were deleted.
+		if err := s.deletePruned(); err != nil {
+			return err
+		}
+	}
 	sc := &scanner{origin: s.meta.Origin}
 	last := len(s.segs) - 1
 	from := last
@@ -43,6 +50,11 @@ func (s *Store) recover() error {
 			s.log.Warn("rebuilding the index and hashes files from all segments", "reason", err)
 			sc = &scanner{origin: s.meta.Origin}
 			from = 0
+			if s.pruned != nil {
+				if err := s.prunedStart(sc); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for i := from; i <= last; i++ {
@@ -90,6 +102,9 @@ func (s *Store) recover() error {
 func (s *Store) loadState(sc *scanner, t0 uint64) error {
 	if err := s.checkDerived(t0); err != nil {
 		return err
+	}
+	if s.pruned != nil && t0 == s.pruned.Below {
+		return s.prunedStart(sc) // entry t0-1 is gone; pruned.json holds its link and tree
 	}
 	edge, err := tree.Load(t0, hashReader{s})
 	if err != nil {

@@ -44,7 +44,8 @@ type Store struct {
 	head     store.Head   // committed (synced): what readers see
 	segs     []segment    // every segment, the active one last
 	closed   bool
-	poisoned error // the first write or sync failure
+	poisoned error          // the first write or sync failure
+	pruned   *layout.Pruned // the prune point (pruned.json); nil if never pruned
 
 	hashMap  *mapped
 	indexMap *mapped
@@ -156,6 +157,9 @@ func (s *Store) open() error {
 	segs, dups, err := layout.Segments(s.dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	if s.pruned, err = layout.ReadPruned(s.dir); err != nil {
+		return fmt.Errorf("%s: %w: %w", s.dir, store.ErrCorrupt, err)
 	}
 	for _, sg := range segs {
 		s.segs = append(s.segs, segment{first: sg.First, path: sg.Path, compressed: sg.Compressed})
