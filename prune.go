@@ -168,4 +168,3 @@ func (l *Log) pruneState(ctx context.Context, p uint64) (pruneState, error) {
 	st.Below, st.Leaf, st.Time, st.Edge, st.root = p, line.Leaf, ln.Time, edge.Hashes(), ck.Root
 	return st, nil
 }
-
