@@ -50,7 +50,7 @@ func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, showCmd, queryCmd, tailCmd,
 		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd,
-		importCmd, serveCmd, tokenCmd, benchCmd, demoCmd, versionCmd,
+		importCmd, pruneCmd, serveCmd, tokenCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
 
