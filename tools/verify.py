@@ -13,6 +13,7 @@ STR = rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'  # a JSON strin
 ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resource":"entry/(0|[1-9][0-9]{0,19})","payload":'
                    rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
 SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
+PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"\}\}')  # §13.1
 CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
 SPACE = set('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | {chr(c) for c in range(0x2000, 0x200b)}  # Unicode White_Space
@@ -173,6 +174,8 @@ def parse_line(line):
         e['body_hash'] = SHA(bytes.fromhex(m[1].decode()) + event)  # §4.1
         if (r := ERASE.fullmatch(event)) and r[1] == r[3] and int(r[1]) <= MAXSEQ:  # §5: an erasure record
             e['record'] = (int(r[1]), bytes.fromhex(r[2].decode()))
+        elif (r := PRUNE.fullmatch(event)) and int(r[1]) <= MAXSEQ:  # §13.1: a prune record
+            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()))
     else:
         return 'neither a live nor an erased entry line'
     e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
@@ -210,7 +213,14 @@ class Scan:
         self.pending, self.licensed, self.orphans = {}, [], 0  # §5: erased entries waiting for their record; licensed ones
         self.newest, self.clean, self.prev_size, self.seen, self.foreign = None, [], 0, 0, []  # §6.2: signature points
         self.verified = self.failed = self.unchecked = self.max_ok = self.uncheckable = 0
-        self.fails = []
+        self.fails, self.start, self.pruned, self.prunes = [], 0, None, []  # §13: a pruned log's start, its records
+        self.reached()
+
+    def start_pruned(self, p):
+        """§13.3: a pruned log starts after entry below−1, from pruned.json's chain link and tree edge."""
+        self.pruned, self.start = p, p['below']
+        self.next, self.last, self.last_time, self.tree.n = p['below'], p['leaf'], p['time'], p['below']
+        self.tree.stack = list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
         self.reached()
 
     def problem(self, kind, msg, seq=None, where=None):
@@ -267,7 +277,7 @@ class Scan:
     def resolve(self, chain_ok):
         """§9: entry n's PREV did not match entry n−1: n−1 was changed if entry n+1 chains to n, else n."""
         (n, where_n, where_prev), self.brk = self.brk, None
-        if chain_ok and n > 0:  # (entry 0's PREV is 32 zero bytes: a break there is entry 0's own)
+        if chain_ok and n > self.start:  # (entry 0's PREV is 32 zero bytes, a pruned log's first is pruned.json's: its own)
             self.mark_changed(n - 1, 'content', "entry %d's leaf hash is not the prev entry %d holds" % (n - 1, n), where_prev)
             return False
         self.mark_changed(n, 'chain', "entry %d's prev is not entry %d's leaf hash, and entry %d does not chain to it" % (n, n - 1, n + 1), where_n)
@@ -313,6 +323,8 @@ class Scan:
                 self.licensed.append((named, seq, where))
             else:
                 self.orphans += 1
+        elif e.get('prune'):
+            self.prunes.append((seq, e['time'], e['prune']))
         if self.intact:
             self.tree.add(e['leaf'])
         self.last, self.last_ok, self.last_time, self.last_where, self.next = e['leaf'], True, e['time'], where, seq + 1
@@ -435,7 +447,10 @@ class Scan:
             elif f[:20] not in found or not f.endswith('.zst'):
                 found[f[:20]] = os.path.join(sd, f)
         self.problems = (pre or []) + self.problems
-        for i, (name, path) in enumerate(sorted(found.items())):
+        found = sorted(found.items())
+        while self.pruned and len(found) > 1 and int(found[1][0]) <= self.start:  # §13.2: segments wholly below the prune point
+            found = found[1:]
+        for i, (name, path) in enumerate(found):
             zst = path.endswith('.zst')
             if zst and not shutil.which('zstd'):
                 raise OSError('the zstd command is not installed: cannot read the compressed segment ' + path)
@@ -494,6 +509,7 @@ def verify(d, key_text, trusted, all_sigs=False):
                   if re.fullmatch(r'[0-9]{20}\.tsr', n) and int(n[:20]) < 1 << 64)
     want = {c[0] for _, c in cps if isinstance(c, tuple)} | {n for n, _ in tsrs}
     s = Scan(key, origin, want, all_sigs)
+    (p := read_pruned(d, pre)) and s.start_pruned(p)
     s.run(d, pre if segs else None)  # step 3 (an OSError means the log cannot be read: exit 3)
     if not segs:
         s.problems = pre + s.problems
@@ -515,6 +531,40 @@ def verify(d, key_text, trusted, all_sigs=False):
         start = n if t['status'] == 'bound' else start
         r['timestamps'].append(t)
     return r
+
+def read_pruned(d, pre):
+    """§13.2: pruned.json, strictly; None if the log was never pruned; damage is a problem."""
+    try:
+        p = json.loads(read_small(os.path.join(d, 'pruned.json')), object_pairs_hook=lambda kv: dict(kv) if len(set(k for k, _ in kv)) == len(kv) else 1 / 0)
+        if type(p) is not dict or sorted(p) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
+                type(p['record']) is not int or not 1 <= p['below'] <= p['record'] <= MAXSEQ or type(p['edge']) is not list or \
+                len(p['edge']) != bin(p['below']).count('1') or not all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in p['edge'] + [p['leaf']]):
+            raise ValueError('not the members and values of §13.2')
+        if (t := time_ns(p['time'].encode())) is None:
+            raise ValueError('time %r is not a TIME (§3.1)' % p['time'])
+        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, ZeroDivisionError, AttributeError, InputError) as e:
+        pre.append([None, 'pruned', 'pruned.json: %s' % e])
+
+def check_pruned(s, auth, wrong_key):
+    """§13.3: the prune point must be exactly what the authenticated prune record that allows the most allows."""
+    best = max((r for r in s.prunes if r[0] < auth), key=lambda r: r[2][0], default=None)
+    p = s.pruned
+    if p is None or wrong_key or best is None and any(q[0] is not None for q in s.problems):
+        return
+    t = Tree()
+    t.n, t.stack = p['below'], list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
+    if best is None:
+        s.missing += p['below']
+        s.problem('pruned', 'entries 0 to %d were deleted, but no authenticated prune record allows it' % (p['below'] - 1), 0)
+    elif best[2][0] < p['below']:
+        s.missing += p['below'] - best[2][0]
+        s.problem('pruned', 'entries %d to %d were deleted, but the prune record (entry %d) allows only below %d: widened' % (
+            best[2][0], p['below'] - 1, best[0], best[2][0]), best[2][0])
+    elif best[2][0] == p['below'] and (best[2][1] != p['leaf'] or best[2][2] != t.root()):
+        s.problem('pruned', 'pruned.json does not match the prune record at entry %d' % best[0], p['below'])
 
 def der(b, i):
     """One DER element at i: (tag, content start, content end)."""
@@ -602,6 +652,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
         any(f['size'] > auth and not entry_problem_before(f['size']) for f in s.fails) or forked and not entry_problem_before(MAXSIZE)
     if key_ok and not all_sigs and second:  # §9: locate the damage with every batch signature, in a second pass
         s2 = Scan(key, origin, set(), True)
+        s.pruned and s2.start_pruned(s.pruned)
         s2.run(d, [] if os.path.isdir(os.path.join(d, 'segments')) else None)
         s.verified, s.failed, s.unchecked, s.max_ok, s.fails = s2.verified, s2.failed, s2.unchecked, s2.max_ok, s2.fails
         s.uncheckable = s2.uncheckable
@@ -650,10 +701,11 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs):
             continue
         forged += 1
         s.mark_changed(seq, 'erasure', 'entry %d is erased, and its record (entry %d) is not covered by a verified signature' % (seq, rec), where)
+    check_pruned(s, auth, wrong_key)
     s.missing += max(beyond - present, 0)
     unsigned = 0
     if auth < present and not wrong_key:
-        unsigned = min(present, s.entries) - min(auth, s.entries)
+        unsigned = min(present - s.start, s.entries) - min(max(auth, s.start) - s.start, s.entries)
         if not s.problems and not s.omitted and auth < s.last_seg_first:
             s.problem('unsigned', 'entries %d to %d are covered by no signature and not all in the last segment' % (auth, present - 1), auth)
     kinds = {p[1] for p in s.problems}
