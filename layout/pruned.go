@@ -116,17 +116,3 @@ func ReadPruned(dir string) (*Pruned, error) {
 	}
 	return ParsePruned(b)
 }
-
-// KeptSegments drops from segs those wholly below p.Below (a prune
-// interrupted after pruned.json was written leaves them): every segment
-// whose successor starts at or below p.Below.
-func KeptSegments(segs []Segment, p *Pruned) []Segment {
-	if p == nil {
-		return segs
-	}
-	i := 0
-	for i+1 < len(segs) && segs[i+1].First <= p.Below {
-		i++
-	}
-	return segs[i:]
-}

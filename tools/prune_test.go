@@ -119,3 +119,16 @@ func damageSeg(t *testing.T, path string) {
 	}
 	os.WriteFile(path, []byte(strings.Replace(string(b), `"kind":"k"`, `"kind":"K"`, 1)), 0o644)
 }
+
+// TestPyPrunedVector runs verify.py on the pruned-log vector
+// (docs/FORMAT.md §13.4).
+func TestPyPrunedVector(t *testing.T) {
+	vkey, err := os.ReadFile("../testdata/vectors/pruned/log.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, _ := check(t, "../testdata/vectors/pruned/log", strings.TrimSpace(string(vkey)), nil, true, nil)
+	if py.Authenticated != 51 || py.Entries != 39 {
+		t.Fatalf("verify.py: authenticated %d, entries %d, want 51, 39", py.Authenticated, py.Entries)
+	}
+}
