@@ -202,3 +202,62 @@ func sealogEdge(ctx context.Context, l *sealog.Log, n uint64) ([]tlog.Hash, erro
 	e, err := tree.Load(n, store.HashReader(ctx, l.Store()))
 	return e.Hashes(), err
 }
+
+// TestPruneInterrupted: a crash at each step of a prune leaves a log that
+// verifies, and the next open or prune finishes the job.
+func TestPruneInterrupted(t *testing.T) {
+	ctx := context.Background()
+	dir, k, vkey := prunableLog(t, 60)
+	before := copyLog(t, dir)
+	l := openPrunable(t, dir, k)
+	res, err := l.Prune(ctx, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	restoreSegments := func(d string) {
+		segs, _, _ := layout.Segments(before)
+		for _, s := range segs {
+			if s.First < res.Below {
+				copyFile(t, s.Path, filepath.Join(d, layout.SegmentsDir, filepath.Base(s.Path)))
+			}
+		}
+	}
+	valid := func(d, what string) *verify.Report {
+		t.Helper()
+		rep, err := verify.Verify(ctx, verify.Dir(d), verify.Options{Key: vkey})
+		if err != nil || !rep.Valid {
+			t.Fatalf("%s: %v %+v", what, err, rep)
+		}
+		return rep
+	}
+
+	// After the record, before pruned.json: nothing is deleted yet.
+	d := copyLog(t, dir)
+	restoreSegments(d)
+	os.Remove(filepath.Join(d, layout.PrunedFile))
+	rep := valid(d, "record written, nothing pruned")
+	if rep.Pruned != nil || !strings.Contains(strings.Join(rep.Warnings, "\n"), "a prune not finished") {
+		t.Fatalf("an unfinished prune: pruned %+v, warnings %q", rep.Pruned, rep.Warnings)
+	}
+	l = openPrunable(t, d, k)
+	if r, err := l.Prune(ctx, 30); err != nil || r.Below != res.Below {
+		t.Fatalf("pruning again: %+v %v", r, err)
+	}
+	l.Close()
+	valid(d, "pruned again")
+
+	// After pruned.json, before the segments went: the verifier ignores
+	// them, and the writer's next open deletes them.
+	d = copyLog(t, dir)
+	restoreSegments(d)
+	if rep := valid(d, "pruned.json written, segments left"); rep.Pruned == nil || rep.Pruned.Status != "ok" {
+		t.Fatalf("pruned %+v", rep.Pruned)
+	}
+	l = openPrunable(t, d, k)
+	l.Close()
+	if segs, _, _ := layout.Segments(d); segs[0].First != res.Below {
+		t.Fatalf("the open did not finish the prune: first segment %d", segs[0].First)
+	}
+	valid(d, "after the open")
+}
