@@ -27,7 +27,7 @@ import (
 // unchanged.
 
 func TestMain(m *testing.M) {
-	testkit.RunChild(map[string]func(string){"crash": crashChild})
+	testkit.RunChild(map[string]func(string){"crash": crashChild, "prune": pruneChild})
 	code := m.Run()
 	if bigLog != nil {
 		bigLog.Close()
