@@ -24,8 +24,9 @@ type Timestamper interface {
 type TimestampStatus struct {
 	// Enabled is false when the log has no Timestamper.
 	Enabled bool
-	// Size is the largest tree size with a stored timestamp since the log
-	// was opened (0: none yet); Time is that token's request time.
+	// Size is the largest tree size with a stored timestamp (0: none);
+	// Time is when that token was asked for, if it was since the log was
+	// opened.
 	Size uint64
 	Time time.Time
 	// Head is the newest committed size the stamper was told of;
@@ -93,6 +94,15 @@ func (s *stamper) committed(size uint64, note []byte) {
 
 func (s *stamper) run(ctx context.Context) {
 	defer close(s.done)
+	// Start the gap from the newest timestamp already stored (a restart
+	// must not count entries stamped before it as uncovered).
+	var stored uint64
+	if err := s.st.ReadTimestamps(ctx, func(n uint64, _ []byte) error { stored = max(stored, n); return nil }); err != nil {
+		s.l.log.Warn("reading the stored timestamps", "error", err)
+	}
+	s.mu.Lock()
+	s.status.Size = max(s.status.Size, stored)
+	s.mu.Unlock()
 	var last time.Time
 	for {
 		select {

@@ -298,3 +298,31 @@ func write(t *testing.T, path string, b []byte) {
 }
 
 func ptr(n uint64) *uint64 { return &n }
+
+// TestTimestampsAfterRestart: the gap counts from the newest timestamp
+// already stored, not from zero, after a restart.
+func TestTimestampsAfterRestart(t *testing.T) {
+	authority, err := testtsa.New(testtsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := stampedLog(t, authority, []int{2, 3})
+	authority.SetDown(true)
+	srv := httptest.NewServer(authority)
+	defer srv.Close()
+	c, _ := tsa.New(tsa.Options{URL: srv.URL})
+	skey, _ := testkit.Keys("timestamps", testkit.Origin)
+	k, _ := sealog.ParseKey(skey)
+	l, err := sealog.Open(dir, sealog.Options{Key: k, Logger: testkit.Logger(t), Timestamper: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(context.Background(), sealog.Event{Kind: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, "the stored timestamps read and the new batch tried", func() bool {
+		st := l.TimestampStatus()
+		return st.Size == 5 && st.Head == 6 && st.Failures > 0
+	})
+}
