@@ -168,3 +168,18 @@ func (l *Log) pruneState(ctx context.Context, p uint64) (pruneState, error) {
 	st.Below, st.Leaf, st.Time, st.Edge, st.root = p, line.Leaf, ln.Time, edge.Hashes(), ck.Root
 	return st, nil
 }
+
+// FirstSeq returns the seq of the first entry the log still holds: its
+// prune point (Prune), or 0 for a log never pruned. Reads below it fail
+// with ErrPruned.
+func (l *Log) FirstSeq(ctx context.Context) (uint64, error) {
+	pr, ok := l.st.(store.Pruner)
+	if !ok {
+		return 0, nil
+	}
+	cur, err := pr.Pruned(ctx)
+	if err != nil || cur == nil {
+		return 0, err
+	}
+	return cur.Below, nil
+}

@@ -67,6 +67,12 @@ func TestPruneEndToEnd(t *testing.T) {
 	if err != nil || !strings.Contains(out, fmt.Sprintf("entries 0 to %d were deleted on", res.Below-1)) || !strings.Contains(out, "by the prune record at entry 90") {
 		t.Fatalf("verify of the pruned log: %v\n%s", err, out)
 	}
+	// Reading commands start at the prune point.
+	out, err = runBinary(t, ctx, "query", logDir, "--kind", "doc.read")
+	if err != nil || !strings.HasPrefix(out, fmt.Sprint(res.Below)+" ") && !strings.Contains(out, "\n"+fmt.Sprint(res.Below)+" ") {
+		t.Fatalf("query of the pruned log: %v\n%.500s", err, out)
+	}
+
 	// Widened: one more segment deleted, pruned.json moved along with
 	// the right chain link and tree (an attacker can compute them from
 	// the lines before deleting them).

@@ -84,7 +84,11 @@ func runQuery(e *env, args []string) error {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	n := 0
-	for en, err := range l.Entries(e.ctx, 0, math.MaxUint64) {
+	first, err := l.FirstSeq(e.ctx) // a pruned log starts at its prune point
+	if err != nil {
+		return ioError("%s: %v", pos[0], err)
+	}
+	for en, err := range l.Entries(e.ctx, first, math.MaxUint64) {
 		if err != nil {
 			out.Flush()
 			if e.ctx.Err() != nil {
