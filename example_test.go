@@ -315,3 +315,32 @@ func ExampleLog_Shutdown() {
 	// 1 <nil>
 	// true
 }
+
+func ExampleLog_Query() {
+	dir, _ := os.MkdirTemp("", "sealog-example-")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	skey, _, _ := sealog.GenerateKey("example.com/audit")
+	key, _ := sealog.ParseKey(skey)
+	l, err := sealog.Open(filepath.Join(dir, "audit"), sealog.Options{Key: key})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	for _, who := range []string{"alice", "bob", "alice"} {
+		if _, err := l.Append(ctx, sealog.Event{Kind: "user.login", Actor: who}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Over PostgreSQL or SQLite the query uses the indexes; over a
+	// directory it reads the lines. Either way each entry is proven.
+	for e, err := range l.Query(ctx, sealog.Query{Actor: "alice"}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(e.Seq, e.Kind, e.Actor)
+	}
+	// Output:
+	// 0 user.login alice
+	// 2 user.login alice
+}

@@ -120,6 +120,9 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		l.rand = rand.Reader
 	}
 	if opts.ReadOnly {
+		if err := l.check(ctx); err != nil {
+			return nil, err
+		}
 		return l, nil
 	}
 	if opts.Key.VerifierKey() != meta.Key {
@@ -144,7 +147,22 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		}
 		return nil, fmt.Errorf("sealog: %s: %w", name, err)
 	}
+	if err := l.check(ctx); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// check runs Options.Check; if it fails the log is closed.
+func (l *Log) check(ctx context.Context) error {
+	if l.opts.Check == nil {
+		return nil
+	}
+	if err := l.opts.Check(ctx, l); err != nil {
+		l.Close()
+		return fmt.Errorf("sealog: %s: start-up check: %w", l.name, err)
+	}
+	return nil
 }
 
 // Origin returns the log's origin, the first line of its checkpoints.

@@ -1,6 +1,7 @@
 package sealog
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
@@ -79,6 +80,13 @@ type Options struct {
 	TimestampInterval time.Duration
 	// TimestampTimeout bounds one timestamp request; 0 means 10 seconds.
 	TimestampTimeout time.Duration
+
+	// Check, if set, is run by Open and New once the log is open (after
+	// crash recovery) and before they return: a start-up integrity check.
+	// An error from it closes the log and fails the Open. Package
+	// integrity provides one (integrity.Startup) that checks the entries
+	// since the last checkpoint verified, or all of them.
+	Check func(ctx context.Context, l *Log) error
 }
 
 const (

@@ -210,8 +210,11 @@ func (l *Log) TreeHash(ctx context.Context, size uint64) (tlog.Hash, error) {
 // CheckpointAt returns the log's signed checkpoint for its first size
 // entries, its signature checked. Every committed batch ends with one, so
 // size must be the end of a batch; the error for another size names the
-// next one.
+// next one. Size 0 means the latest checkpoint (Checkpoint).
 func (l *Log) CheckpointAt(ctx context.Context, size uint64) (Checkpoint, error) {
+	if size == 0 {
+		return l.Checkpoint(ctx)
+	}
 	h, err := l.st.Head(ctx)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("sealog: %w", err)

@@ -24,7 +24,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"unicode/utf8"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/internal/strictjson"
@@ -86,29 +89,42 @@ type Options struct {
 	Timestamped bool
 }
 
+// Source is the log a bundle is built from: a *sealog.Log (a log of this
+// process), or a *client.Client (a log behind `sealog serve`, every answer
+// checked against the pinned key).
+type Source interface {
+	Origin() string
+	VerifierKey() string
+	// CheckpointAt returns the signed checkpoint of the first size entries
+	// (the end of a batch), or the latest for size 0.
+	CheckpointAt(ctx context.Context, size uint64) (sealog.Checkpoint, error)
+	// Entry returns entry seq, proven against a signed checkpoint.
+	Entry(ctx context.Context, seq uint64) (sealog.Entry, error)
+	// InclusionProof returns the proof of entry seq in the tree of size.
+	InclusionProof(ctx context.Context, seq, size uint64) (tlog.RecordProof, error)
+	// Entries returns the entries [from, to); Build proves each one it
+	// puts in a bundle.
+	Entries(ctx context.Context, from, to uint64) iter.Seq2[sealog.Entry, error]
+}
+
 // Build makes a bundle of the entries seqs of l, proven against l's
 // latest signed checkpoint (or the one at opts.Size). For each erased
 // entry among them it adds the erasure record that names it (see
 // docs/BUNDLE.md), which costs a read of the log from that entry on.
-func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bundle, error) {
+func Build(ctx context.Context, l Source, seqs []uint64, opts Options) (*Bundle, error) {
 	if len(seqs) == 0 {
 		return nil, errors.New("no entries to bundle")
 	}
 	if len(seqs) > MaxEntries {
 		return nil, fmt.Errorf("%d entries: a bundle holds at most %d", len(seqs), MaxEntries)
 	}
-	var ck sealog.Checkpoint
-	var err error
 	if opts.Size == 0 && opts.Timestamped {
+		var err error
 		if opts.Size, err = timestampSize(ctx, l, seqs); err != nil {
 			return nil, err
 		}
 	}
-	if opts.Size == 0 {
-		ck, err = l.Checkpoint(ctx)
-	} else {
-		ck, err = l.CheckpointAt(ctx, opts.Size)
-	}
+	ck, err := l.CheckpointAt(ctx, opts.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +157,7 @@ func Build(ctx context.Context, l *sealog.Log, seqs []uint64, opts Options) (*Bu
 }
 
 // entry reads entry seq of l and its inclusion proof in the tree of size.
-func (b *Bundle) entry(ctx context.Context, l *sealog.Log, seq, size uint64) (Entry, error) {
+func (b *Bundle) entry(ctx context.Context, l Source, seq, size uint64) (Entry, error) {
 	en, err := l.Entry(ctx, seq)
 	if err != nil {
 		return Entry{}, err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/format"
 )
 
@@ -18,7 +17,7 @@ import (
 
 // addErasureRecords adds to b, for each erased entry it holds, the
 // erasure record that names it, found in l after it and below size.
-func (b *Bundle) addErasureRecords(ctx context.Context, l *sealog.Log, size uint64) error {
+func (b *Bundle) addErasureRecords(ctx context.Context, l Source, size uint64) error {
 	want := map[uint64]format.Hash{} // erased seq -> body hash
 	from := size
 	for _, e := range b.Entries {

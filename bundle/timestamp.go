@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/tstoken"
 )
@@ -25,9 +24,19 @@ type TimestampResult struct {
 	Problem string `json:"problem,omitempty"`
 }
 
+// timestampSource is a Source that holds RFC 3161 timestamps: a
+// *sealog.Log.
+type timestampSource interface {
+	Timestamps(ctx context.Context, fn func(size uint64, tsr []byte) error) error
+}
+
 // timestampSize returns the size of the newest timestamped checkpoint
 // covering every seq, for Options.Timestamped.
-func timestampSize(ctx context.Context, l *sealog.Log, seqs []uint64) (uint64, error) {
+func timestampSize(ctx context.Context, src Source, seqs []uint64) (uint64, error) {
+	l, ok := src.(timestampSource)
+	if !ok {
+		return 0, errors.New("this source of the log holds no timestamps (make a timestamped bundle from the log itself)")
+	}
 	need := slices.Max(seqs) + 1
 	var size uint64
 	err := l.Timestamps(ctx, func(n uint64, _ []byte) error {
@@ -47,7 +56,11 @@ func timestampSize(ctx context.Context, l *sealog.Log, seqs []uint64) (uint64, e
 
 // addTimestamp puts the log's timestamp of the checkpoint of size, if it
 // has one, in the bundle.
-func (b *Bundle) addTimestamp(ctx context.Context, l *sealog.Log, size uint64) error {
+func (b *Bundle) addTimestamp(ctx context.Context, src Source, size uint64) error {
+	l, ok := src.(timestampSource)
+	if !ok {
+		return nil
+	}
 	errFound := errors.New("found")
 	err := l.Timestamps(ctx, func(n uint64, tsr []byte) error {
 		if n == size {

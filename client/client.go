@@ -178,6 +178,9 @@ func (e *APIError) Error() string {
 // reach the server in MaxAttempts tries (network errors, 5xx answers).
 var ErrUnreachable = errors.New("the server cannot be reached")
 
+// A Client records events as a local *sealog.Log does.
+var _ sealog.Appender = (*Client)(nil)
+
 // request is one API call.
 type request struct {
 	method, path string

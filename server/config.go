@@ -34,8 +34,14 @@ type Config struct {
 
 	// IdempotencyFile is where Idempotency-Key records are kept durably
 	// (a JSON-lines journal, see docs/API.md). Empty keeps them in memory
-	// only: a retry after a server restart may then append twice.
+	// only: a retry after a server restart may then append twice. Over a
+	// store that keeps keys for every server of the log
+	// (store.IdempotencyKeys: PostgreSQL) the keys are kept there instead,
+	// and the file is not used, unless LocalIdempotency.
 	IdempotencyFile string
+	// LocalIdempotency keeps the keys in IdempotencyFile even over a store
+	// that could share them: for a log with a single server.
+	LocalIdempotency bool
 	// IdempotencyKeys caps the keys remembered; the oldest are forgotten
 	// first. 0 means 100,000.
 	IdempotencyKeys int

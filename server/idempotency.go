@@ -25,9 +25,17 @@ type idemStore struct {
 	j   *journal // nil: in memory only
 	log *slog.Logger
 
-	mu    sync.Mutex // guards keys and order
+	mu    sync.Mutex // guards keys, order, claims and lastExpire
 	keys  map[string]*idemEntry
 	order []string // keys in the order they began, for eviction
+
+	// shared, if not nil, keeps the keys for every server of the log
+	// (idemshared.go); keys, order and j are then unused.
+	shared        store.IdempotencyKeys
+	st            store.Store
+	commitTimeout time.Duration
+	claims        map[string]time.Time // keys this server claimed, not settled yet
+	lastExpire    time.Time
 }
 
 // idemEntry is one key's state.
@@ -69,6 +77,9 @@ func keyID(tokenID, key string) string {
 // error: the key was used with another request, or ctx ended while
 // another request with the key was in flight.
 func (s *idemStore) begin(ctx context.Context, key, req, head string, n, from uint64, now time.Time) (*idemEntry, *apiError) {
+	if s.shared != nil {
+		return s.sharedBegin(ctx, key, req, head, n, from, now)
+	}
 	for {
 		s.mu.Lock()
 		e, ok := s.keys[key]
@@ -112,6 +123,10 @@ func (s *idemStore) begin(ctx context.Context, key, req, head string, n, from ui
 // finish records that key's request got entries [first, first+n) in the
 // batch whose checkpoint has size entries.
 func (s *idemStore) finish(key string, first, size uint64, now time.Time) {
+	if s.shared != nil {
+		s.sharedFinish(key, first, size)
+		return
+	}
 	s.mu.Lock()
 	e := s.keys[key]
 	if e != nil && !e.done {
@@ -126,6 +141,10 @@ func (s *idemStore) finish(key string, first, size uint64, now time.Time) {
 
 // abort forgets key: its request appended nothing.
 func (s *idemStore) abort(key string) {
+	if s.shared != nil {
+		s.sharedAbort(key)
+		return
+	}
 	s.mu.Lock()
 	if e := s.keys[key]; e != nil && !e.done {
 		delete(s.keys, key)

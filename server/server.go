@@ -58,8 +58,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.m, err = newMetrics(reg, cfg.Log); err != nil {
 		return nil, fmt.Errorf("server: registering metrics: %w", err)
 	}
-	s.idem, err = openIdem(ctx, cfg.IdempotencyFile, cfg.IdempotencyKeys, cfg.IdempotencyTTL, s.st, cfg.Logger, cfg.Clock())
-	if err != nil {
+	if shared, ok := s.st.(store.IdempotencyKeys); ok && !cfg.LocalIdempotency {
+		s.idem = &idemStore{ttl: cfg.IdempotencyTTL, log: cfg.Logger, shared: shared, st: s.st,
+			commitTimeout: cfg.CommitTimeout, claims: map[string]time.Time{}}
+	} else if s.idem, err = openIdem(ctx, cfg.IdempotencyFile, cfg.IdempotencyKeys, cfg.IdempotencyTTL, s.st, cfg.Logger, cfg.Clock()); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	read := RoleRead

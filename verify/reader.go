@@ -132,6 +132,8 @@ func readSegment(ctx context.Context, i int, sg Segment, send func(*chunk) bool,
 				end.torn, end.damaged = nil, "a line longer than 4 MiB"
 			case sg.Compressed:
 				end.damaged = "NUL bytes in a compressed segment" // sealed: never padded
+			case sg.Atomic:
+				end.damaged = "NUL bytes in a stored line" // a database holds no padding
 			case damaged != "":
 				end.damaged = damaged
 			default:

@@ -57,6 +57,11 @@ type Segment struct {
 	First      uint64 // seq of its first entry, from its name
 	Size       int64  // stored size in bytes (compressed size if compressed)
 	Compressed bool
+	// Atomic says the segment comes from a store that commits whole
+	// batches (a database): it holds no preallocated space and no crash
+	// remnant, so NUL bytes or entries no signature covers at its end are
+	// tampering.
+	Atomic bool
 	// Open returns the segment's uncompressed bytes. Errors wrapping
 	// ErrDamaged while opening or reading are damage to the segment.
 	Open func() (io.ReadCloser, error)

@@ -140,6 +140,10 @@ func (v *verification) unsigned() {
 	if len(rep.Problems) > 0 || rep.ProblemsOmitted > 0 {
 		return // they are not the issue
 	}
+	if n := len(v.segs); n > 0 && v.segs[n-1].Atomic {
+		ch.problem(ptr(from), "unsigned", nil, fmt.Sprintf("entries %d to %d are covered by no verified signature, and the store commits whole signed batches: they were added or rewritten without the key", from, to))
+		return
+	}
 	if from < ch.lastSegFirst {
 		ch.problem(ptr(from), "unsigned", nil, fmt.Sprintf("entries %d to %d are covered by no verified signature, and they do not all lie in the last segment: no crash leaves that; they were added or rewritten without the key", from, to))
 		return

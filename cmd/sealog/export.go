@@ -4,15 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/bundle"
+	"github.com/sealog/sealog/client"
 )
 
 var exportCmd = &command{
 	name:    "export",
 	summary: "write an evidence bundle of chosen entries",
 	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --timestamped] [--force]
+       sealog export --url URL --key FILE.pub [--token T] --seq LIST -o BUNDLE [--size M] [--force]
 
 Writes an evidence bundle: only the entries in LIST (their exact stored
 lines), an inclusion proof for each, the signed checkpoint they are proven
@@ -20,6 +23,10 @@ against, and the log's origin and verifier key. 'sealog verify-bundle'
 checks it offline without the rest of the log, which it does not reveal:
 proofs hold only sibling hashes, and every entry's body hash is salted.
 docs/BUNDLE.md specifies the format.
+
+With --url the entries come from a running 'sealog serve': every entry,
+proof and checkpoint it answers is checked against the verifier key given
+(--key, required) before it goes into the bundle.
 
 LIST is seqs and inclusive ranges: 5,17,40-45.
 
@@ -32,6 +39,10 @@ Flags:
                  timestamp, and put the timestamp in the bundle (a bundle
                  always carries its checkpoint's timestamp if there is one)
     --force      overwrite BUNDLE if it exists
+    --url URL    the server to read from, instead of DIR
+    --key K      with --url: the log's verifier key (a .pub file or the key text)
+    --token T    with --url: a token with the read role (default $SEALOG_TOKEN;
+                 none if the server's reads are public)
 `,
 }
 
@@ -46,12 +57,21 @@ func runExport(e *env, args []string) error {
 	size := fl.Uint64("size", 0, "")
 	timestamped := fl.Bool("timestamped", false, "")
 	force := fl.Bool("force", false, "")
+	srvURL := fl.String("url", "", "")
+	vkeyArg := fl.String("key", "", "")
+	token := fl.String("token", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(c, pos, 1, 1, "DIR (the log)"); err != nil {
+	if *srvURL != "" {
+		if err := wantArgs(c, pos, 0, 0, ""); err != nil {
+			return usageError("export: --url and DIR exclude each other")
+		}
+	} else if err := wantArgs(c, pos, 1, 1, "DIR (the log)"); err != nil {
 		return err
+	} else if *vkeyArg != "" || *token != "" {
+		return usageError("export: --key and --token go with --url")
 	}
 	if *size != 0 && *timestamped {
 		return usageError("export: --size and --timestamped exclude each other")
@@ -66,24 +86,38 @@ func runExport(e *env, args []string) error {
 	if err != nil {
 		return usageError("export: --seq %s: %v", *list, err)
 	}
-	dir := pos[0]
-	l, err := openReader(dir)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	n, err := logSize(e.ctx, l, dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range seqs {
-		if s >= n {
-			if _, err := readEntry(e.ctx, l, dir, s); err != nil {
-				return err
+	var (
+		src bundle.Source
+		dir string
+	)
+	if *srvURL != "" {
+		cl, err := exportClient(e, *srvURL, *vkeyArg, *token)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		src, dir = cl, *srvURL
+	} else {
+		dir = pos[0]
+		l, err := openReader(dir)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		n, err := logSize(e.ctx, l, dir)
+		if err != nil {
+			return err
+		}
+		for _, s := range seqs {
+			if s >= n {
+				if _, err := readEntry(e.ctx, l, dir, s); err != nil {
+					return err
+				}
 			}
 		}
+		src = l
 	}
-	b, err := bundle.Build(e.ctx, l, seqs, bundle.Options{Size: *size, Timestamped: *timestamped})
+	b, err := bundle.Build(e.ctx, src, seqs, bundle.Options{Size: *size, Timestamped: *timestamped})
 	if err != nil {
 		switch {
 		case errors.Is(err, sealog.ErrCorrupt):
@@ -116,4 +150,24 @@ func runExport(e *env, args []string) error {
 func checkpointSize(b *bundle.Bundle) uint64 {
 	res := b.Verify("")
 	return res.Checkpoint.Size
+}
+
+// exportClient returns a client of the server at url that checks every
+// answer against the verifier key vkeyArg.
+func exportClient(e *env, url, vkeyArg, token string) (*client.Client, error) {
+	if vkeyArg == "" {
+		return nil, usageError("export: --url needs --key FILE.pub: the bundle's entries are checked against it")
+	}
+	vkey, err := loadVerifierKey(vkeyArg)
+	if err != nil {
+		return nil, err
+	}
+	if token == "" {
+		token = e.getenv("SEALOG_TOKEN")
+	}
+	cl, err := client.New(client.Config{URL: url, Token: token, VerifierKey: vkey})
+	if err != nil {
+		return nil, usageError("export: %s", strings.TrimPrefix(err.Error(), "client: "))
+	}
+	return cl, nil
 }

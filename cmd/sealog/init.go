@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/store"
+	storeopen "github.com/sealog/sealog/store/open"
 )
 
 var initCmd = &command{
@@ -15,9 +18,11 @@ var initCmd = &command{
 	summary: "create an empty log signed with a key",
 	usage: `Usage: sealog init DIR --key FILE [--json] [-v]
 
-Creates an empty log in DIR (made if missing), to be signed with the
-private key in FILE (or the file named by SEALOG_KEY). The log stores only
-the public verifier key. Refuses a DIR that already holds a log.
+Creates an empty log in DIR (made if missing), or in the database a URL
+names (postgres://USER@HOST/DB?schema=S, sqlite:///PATH), to be signed
+with the private key in FILE (or the file named by SEALOG_KEY). The log
+stores only the public verifier key. Refuses a place that already holds
+a log.
 
 Flags:
     --key FILE   the private signer key, as made by 'sealog keygen'
@@ -46,6 +51,12 @@ func runInit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if loc, ok, err := databaseLog(dir); err != nil {
+		return err
+	} else if ok {
+		return initDatabase(e, loc, key, *asJSON, *verbose)
+	}
+	dir = logPath(dir)
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return ioError("%s is a file, not a directory", dir)
 	}
@@ -68,5 +79,34 @@ func runInit(e *env, args []string) error {
 		return writeJSON(e.stdout, map[string]string{"dir": dir, "origin": key.Origin(), "key": key.VerifierKey()})
 	}
 	fmt.Fprintf(e.stdout, "created an empty log in %s\n  origin:       %s\n  verifier key: %s\n", dir, key.Origin(), key.VerifierKey())
+	return nil
+}
+
+// initDatabase creates an empty log in the database loc names.
+func initDatabase(e *env, loc storeopen.Location, key *sealog.Key, asJSON, verbose bool) error {
+	name := loc.String()
+	ctx, cancel := context.WithTimeout(e.ctx, openTimeout)
+	defer cancel()
+	st, err := storeopen.OpenLocation(ctx, loc, storeopen.Options{NoCreate: true})
+	switch {
+	case err == nil:
+		m, _ := st.Metadata(ctx)
+		st.Close()
+		return ioError("%s already holds a sealog log (origin %s)", name, m.Origin).
+			withHint("append to it with 'sealog append %s --key FILE', or choose another database, schema or file", name)
+	case !errors.Is(err, store.ErrNotLog):
+		return databaseError(loc, err)
+	}
+	l, err := openDatabase(e.ctx, loc, key, true, sealog.Options{Logger: newLogger(e, verbose)})
+	if err != nil {
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return ioError("%v", err)
+	}
+	if asJSON {
+		return writeJSON(e.stdout, map[string]string{"store": name, "origin": key.Origin(), "key": key.VerifierKey()})
+	}
+	fmt.Fprintf(e.stdout, "created an empty log in %s\n  origin:       %s\n  verifier key: %s\n", name, key.Origin(), key.VerifierKey())
 	return nil
 }

@@ -49,7 +49,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, showCmd, queryCmd, tailCmd,
-		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd,
+		checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
 		importCmd, pruneCmd, serveCmd, tokenCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
@@ -146,6 +146,9 @@ Commands:
 `
 
 const overviewTail = `
+Where a command takes a log (DIR), it may also name a database:
+postgres://USER@HOST/DB?schema=S (PostgreSQL) or sqlite:///PATH (SQLite).
+
 Run 'sealog <command> -h' for a command's usage, or 'sealog demo' for a tour.
 
 Exit codes: 0 valid / success, 1 verification failed, 2 usage error,

@@ -16,6 +16,10 @@ import (
 // requireLog checks that dir holds a sealog log and returns its metadata,
 // or an error that says what dir is instead.
 func requireLog(dir string) (layout.Metadata, error) {
+	if _, ok, err := databaseLog(dir); err != nil || ok {
+		return layout.Metadata{}, err // a database is checked when it is opened
+	}
+	dir = logPath(dir)
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -41,6 +45,12 @@ func requireLog(dir string) (layout.Metadata, error) {
 // openReader opens the log in dir read-only: it works while a writer is
 // running, and sees what the log's checkpoint file covers.
 func openReader(dir string) (*sealog.Log, error) {
+	if loc, ok, err := databaseLog(dir); err != nil {
+		return nil, err
+	} else if ok {
+		return openDatabase(context.Background(), loc, nil, false, sealog.Options{})
+	}
+	dir = logPath(dir)
 	if _, err := requireLog(dir); err != nil {
 		return nil, err
 	}
@@ -53,6 +63,15 @@ func openReader(dir string) (*sealog.Log, error) {
 
 // openWriter opens the existing log in dir for writing with key.
 func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*sealog.Log, error) {
+	if opts.Logger == nil {
+		opts.Logger = newLogger(e, false)
+	}
+	if loc, ok, err := databaseLog(dir); err != nil {
+		return nil, err
+	} else if ok {
+		return openDatabase(e.ctx, loc, key, false, opts)
+	}
+	dir = logPath(dir)
 	meta, err := requireLog(dir)
 	if err != nil {
 		return nil, err
@@ -62,9 +81,6 @@ func openWriter(e *env, dir string, key *sealog.Key, opts sealog.Options) (*seal
 			withHint("use the signer key this log was created with")
 	}
 	opts.Key, opts.File.NoCreate = key, true
-	if opts.Logger == nil {
-		opts.Logger = newLogger(e, false)
-	}
 	l, err := sealog.Open(dir, opts)
 	if err != nil {
 		return nil, openError(dir, err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"math"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/sealog/sealog"
@@ -12,7 +13,7 @@ import (
 var queryCmd = &command{
 	name:    "query",
 	summary: "list the entries that match filters",
-	usage: `Usage: sealog query DIR [--kind K] [--actor A] [--resource R] [--since T] [--until T] [--limit N] [--json]
+	usage: `Usage: sealog query DIR [--kind K] [--actor A] [--resource R] [--since T] [--until T] [--limit N] [--scan] [--json]
 
 Streams the entries of the log in DIR and prints those that match every
 filter given, one a line: seq, time, kind, actor, resource, payload.
@@ -22,10 +23,17 @@ T is RFC 3339 (2026-11-21T08:00:00Z), a date (2026-11-21, midnight UTC),
 or a duration before now (24h, 90m, 7d). --since is inclusive, --until
 exclusive. Erased entries match only time filters.
 
+Over a database (PostgreSQL, SQLite) exact filters use its indexes, and
+every entry they name is read, proven against the log's checkpoint and
+checked against the filters (an index that disagrees with a line is an
+error, exit 1). An index cannot show an entry whose columns were changed
+to hide it: --scan reads every line instead, for the complete answer.
+
 Flags:
     --kind K, --actor A, --resource R   filters
     --since T, --until T                time range
     --limit N                           stop after N matches (default: all)
+    --scan                              read every line, not the indexes
     --json                              one JSON object per line (as 'show --json')
 `,
 }
@@ -42,6 +50,7 @@ func runQuery(e *env, args []string) error {
 	until := fl.String("until", "", "")
 	limit := fl.Int("limit", 0, "")
 	asJSON := fl.Bool("json", false, "")
+	scan := fl.Bool("scan", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -88,7 +97,11 @@ func runQuery(e *env, args []string) error {
 	if err != nil {
 		return ioError("%s: %v", pos[0], err)
 	}
-	for en, err := range l.Entries(e.ctx, first, math.MaxUint64) {
+	it := l.Entries(e.ctx, first, math.MaxUint64)
+	if !*scan && !strings.ContainsAny(*kind+*actor+*resource, `*?[\`) {
+		it = l.Query(e.ctx, sealog.Query{Kind: *kind, Actor: *actor, Resource: *resource, Since: from, Until: to})
+	}
+	for en, err := range it {
 		if err != nil {
 			out.Flush()
 			if e.ctx.Err() != nil {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/sealog/sealog"
@@ -19,10 +18,10 @@ import (
 var serveCmd = &command{
 	name:    "serve",
 	summary: "run the HTTP API: receipts, entries, proofs, C2SP checkpoint and tiles",
-	usage: `Usage: sealog serve [--data DIR] [--listen ADDR] [--store DIR] [--key FILE]
+	usage: `Usage: sealog serve [--data DIR] [--listen ADDR] [--store LOG] [--key FILE]
                     [--origin NAME] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
                     [--public-reads] [--public-metrics] [--max-body N]
-                    [--max-events N] [--rate R] [--burst B] [-v]
+                    [--max-events N] [--rate R] [--burst B] [--config FILE] [-v]
                     [--tsa URL [--tsa-interval D] [--tsa-roots CA.pem]]
 
 Serves the log over HTTP (docs/API.md): POST /v1/entries appends events
@@ -42,7 +41,8 @@ Flags:
     --data DIR         the server's directory (default ./sealog-data)
     --listen ADDR      the address to listen on (default 127.0.0.1:8080;
                        port 0 picks a free one; the address is printed)
-    --store DIR        the log's directory (default DIR/log)
+    --store LOG        the log: a directory, postgres://… or sqlite:///…
+                       (default DIR/log); made on first start
     --key FILE         the signer key (default $SEALOG_KEY, else
                        DIR/signer.key, made on first start)
     --origin NAME      the origin of a key made on first start
@@ -56,6 +56,9 @@ Flags:
     --max-events N     the most events in one request (default 10000)
     --rate R           requests per second per token (default 0: no limit)
     --burst B          a token's burst above the rate (default R)
+    --config FILE      take flags from a JSON file: {"listen": "0.0.0.0:8443",
+                       "store": "postgres://…", "public-reads": true, …}, members
+                       named as the flags; flags given on the command line win
     -v                 log every failed request and the library's reports
     --tsa URL          obtain an RFC 3161 timestamp over the checkpoints from
                        this TSA, stored in the log's timestamps/ (docs/TIME.md);
@@ -100,12 +103,18 @@ func runServe(e *env, args []string) error {
 	fl.StringVar(&f.tsaURL, "tsa", "", "")
 	fl.StringVar(&f.tsaRoots, "tsa-roots", "", "")
 	fl.DurationVar(&f.tsaInterval, "tsa-interval", 0, "")
+	config := fl.String("config", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs(c, pos, 0, 0, ""); err != nil {
 		return err
+	}
+	if *config != "" {
+		if err := applyConfig(c.name, fl, *config); err != nil {
+			return err
+		}
 	}
 	maxBody, err := parseSize(f.maxBody)
 	if err != nil {
@@ -227,22 +236,29 @@ func serveKey(e *env, c *command, f *serveFlags) (*sealog.Key, error) {
 	return loadSigner(e, c, path)
 }
 
-// openServeLog opens the log that --store names (DIR/log by default) and
-// returns it with a description for messages and its size.
-//
-// STORE URL OPENER: this is the one place where `--store postgres://...`
-// and `sqlite://...` will be handled, once the store URL opener (a package
-// under store/) lands: open the store.Store from the URL there and pass
-// it to sealog.New(ctx, st, opts). Until then only a directory is
-// accepted.
+// openServeLog opens the log that --store names (DIR/log by default; a
+// directory or a database URL), creating it on first start, and returns
+// it with a description for messages and its size.
 func openServeLog(ctx context.Context, f *serveFlags, key *sealog.Key, opts sealog.Options) (*sealog.Log, string, uint64, error) {
 	spec := f.store
 	if spec == "" {
 		spec = filepath.Join(f.data, "log")
 	}
-	if strings.Contains(spec, "://") {
-		return nil, "", 0, usageError("serve: --store %s: store URLs are not supported yet; give a directory", spec)
+	if loc, ok, err := databaseLog(spec); err != nil {
+		return nil, "", 0, err
+	} else if ok {
+		l, err := openDatabase(ctx, loc, key, true, opts)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		size, err := logSize(ctx, l, loc.String())
+		if err != nil {
+			l.Close()
+			return nil, "", 0, err
+		}
+		return l, loc.String(), size, nil
 	}
+	spec = logPath(spec)
 	if meta, err := requireLog(spec); err == nil && meta.Key != key.VerifierKey() {
 		return nil, "", 0, ioError("%s is signed by another key: the log's key is %s, the key given is %s", spec, meta.Key, key.VerifierKey()).
 			withHint("use the signer key this log was created with (--key FILE)")

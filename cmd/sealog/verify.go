@@ -105,6 +105,11 @@ func runVerify(e *env, args []string) error {
 	path := pos[0]
 	detected := ""
 	name := strings.ToLower(f.format)
+	if _, isDB, err := databaseLog(path); err != nil {
+		return err
+	} else if isDB && name == "" {
+		name, detected = "sealog", "sealog (a database)"
+	}
 	if name == "" {
 		if _, err := os.Stat(path); err != nil {
 			return ioError("%s: %v", path, pathErr(err)).withHint("check the path")
@@ -165,18 +170,11 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 		opts.Key = k
 	}
-	if opts.Key == "" {
-		// Without a key of its own the verifier has only the log's: a log
-		// without metadata cannot be verified at all.
-		if _, err := requireLog(dir); err != nil {
-			return err
-		}
-	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if _, err := requireLog(dir); err != nil {
-			return err
-		}
+	src, name, origin, done, err := sealogSource(e, dir, opts.Key)
+	if err != nil {
+		return err
 	}
-	origin := logOrigin(dir, opts.Key)
+	defer done()
 	var from []string // the file each trusted checkpoint came from
 	for _, p := range f.checkpoints {
 		cks, err := readCheckpoints(p, origin)
@@ -193,7 +191,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		prog = newProgress(e.stderr, "verifying")
 		opts.Progress = prog.update
 	}
-	rep, err := verify.Verify(e.ctx, verify.Dir(dir), opts)
+	rep, err := verify.Verify(e.ctx, src, opts)
 	prog.finish()
 	if err != nil {
 		var ie *verify.InputError
@@ -209,7 +207,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		case errors.Is(err, layout.ErrNotLog):
 			return ioError("%s is not a sealog log: %v", dir, err).withHint("create one with 'sealog init %s --key FILE'", dir)
 		}
-		return ioError("%s: %v", dir, err)
+		return ioError("%s: %v", name, err)
 	}
 	switch {
 	case f.quiet:
@@ -222,7 +220,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 		}
 	default:
 		bw := bufio.NewWriter(e.stdout)
-		if err := rep.WriteText(bw, verify.TextOptions{Name: dir}); err != nil {
+		if err := rep.WriteText(bw, verify.TextOptions{Name: name}); err != nil {
 			return err
 		}
 		fmt.Fprintf(bw, "\nformat:         %s\n", orDefault(detected, "sealog (--format)"))

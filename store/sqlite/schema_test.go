@@ -188,7 +188,9 @@ func execFile(t testing.TB, path, q string, args ...any) {
 // queryInt runs a query that returns one number.
 func queryInt(t testing.TB, path, q string, args ...any) int64 {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	// A busy timeout, as any reader beside a writer needs: the last
+	// connection of a closing Store checkpoints the WAL under a lock.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

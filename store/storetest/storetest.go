@@ -122,6 +122,7 @@ var tests = []test{
 	{name: "ConcurrentReads", run: func(t *testing.T, ctx context.Context, open Opener) {
 		testConcurrentReads(t, ctx, open, false)
 	}},
+	{name: "Find", run: testFind},
 	{name: "Erase", run: testErase},
 	{name: "EraseRefused", run: testEraseRefused},
 	{name: "Reopen", run: testReopen},

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/store"
+	storeopen "github.com/sealog/sealog/store/open"
+)
+
+// A LOG argument names a log directory (the embedded file store) or a
+// database: postgres://…, postgresql://…, sqlite:///path, sqlite:path.
+// Package storeopen tells them apart.
+
+// openTimeout bounds opening a database log (connecting, reading its
+// metadata), so that an unreachable server is an error, not a hang.
+const openTimeout = 30 * time.Second
+
+// databaseLog returns the database a LOG argument names; ok is false for
+// a directory (file:///dir included, as dir). A name that starts like a
+// URL of another scheme is a usage error.
+func databaseLog(name string) (loc storeopen.Location, ok bool, err error) {
+	loc, err = storeopen.Parse(name)
+	if err != nil {
+		return loc, false, usageError("%s", strings.TrimPrefix(err.Error(), "storeopen: ")).
+			withHint("name a log by its directory, postgres://USER@HOST/DB?schema=S or sqlite:///PATH")
+	}
+	return loc, loc.Kind != storeopen.File, nil
+}
+
+// logPath returns the directory a file:// LOG argument names, or name.
+func logPath(name string) string {
+	if loc, err := storeopen.Parse(name); err == nil && loc.Kind == storeopen.File {
+		return loc.Path
+	}
+	return name
+}
+
+// openDatabase opens the log in the database loc names. With key it may
+// append (create makes a log there if there is none); without, it
+// reads. opts.Key is set from key.
+func openDatabase(ctx context.Context, loc storeopen.Location, key *sealog.Key, create bool, opts sealog.Options) (*sealog.Log, error) {
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	so := storeopen.Options{NoCreate: !create, ReadOnly: key == nil, Logger: opts.Logger, Now: opts.Clock}
+	if key != nil {
+		so.Origin, so.Key = key.Origin(), key.VerifierKey()
+	}
+	opts.Key, opts.ReadOnly = key, key == nil
+	st, err := storeopen.OpenLocation(octx, loc, so)
+	if err != nil {
+		return nil, databaseError(loc, err)
+	}
+	l, err := sealog.New(octx, st, opts)
+	if err != nil {
+		st.Close()
+		return nil, databaseError(loc, err)
+	}
+	return l, nil
+}
+
+// databaseError turns an error opening a database log into a CLI error
+// that names the database (without its password).
+func databaseError(loc storeopen.Location, err error) error {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "storeopen: "), "sealog: ")
+	name := loc.String()
+	switch {
+	case errors.Is(err, store.ErrNotLog):
+		return ioError("%s holds no sealog log: %s", name, msg).
+			withHint("create one with 'sealog init %s --key FILE'", name)
+	case errors.Is(err, store.ErrSchema):
+		return ioError("%s", msg).withHint("every process on one database must run the same sealog version")
+	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):
+		return failError("%s", msg).withHint("run 'sealog verify %s' for a full report", name)
+	}
+	return ioError("%s", msg)
+}
