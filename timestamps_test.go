@@ -16,6 +16,7 @@ import (
 	"github.com/sealog/sealog/internal/testtsa"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/tsa"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -84,7 +85,7 @@ func TestTimestampsVerify(t *testing.T) {
 	dir, vkey := stampedLog(t, authority, []int{3, 5, 4})
 	ctx := context.Background()
 
-	rep, err := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: vkey, TSARoots: roots(t, authority)})
+	rep, err := verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: vkey, Timestamps: tstoken.Checker{Roots: roots(t, authority)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +99,14 @@ func TestTimestampsVerify(t *testing.T) {
 		}
 	}
 	// Without roots: bound, not checked for who signed.
-	rep, err = verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: vkey})
-	if err != nil || !rep.Valid || rep.Timestamps[0].Status != "bound" {
+	rep, err = verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: vkey, Timestamps: tstoken.Checker{}})
+	if err != nil || !rep.Valid || rep.Timestamps[0].Status != "bound" || rep.TimestampsChecked {
 		t.Fatalf("without roots: %v %+v", err, rep)
+	}
+	// Without a checker: listed, not checked, no time claimed.
+	rep, err = verify.Verify(ctx, verify.Dir(dir), verify.Options{Key: vkey})
+	if err != nil || !rep.Valid || rep.Timestamps[0].Status != "not checked" || rep.TimestampedTo != 0 {
+		t.Fatalf("without a checker: %v %+v", err, rep)
 	}
 
 	// A genuine token over another message: what an attacker who asks
@@ -132,7 +138,7 @@ func TestTimestampsVerify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := copyLog(t, dir)
 			tc.tamper(d, func(n uint64) string { return filepath.Join(d, layout.TimestampsDir, layout.TimestampName(n)) })
-			rep, err := verify.Verify(ctx, verify.Dir(d), verify.Options{Key: vkey, TSARoots: tc.roots})
+			rep, err := verify.Verify(ctx, verify.Dir(d), verify.Options{Key: vkey, Timestamps: tstoken.Checker{Roots: tc.roots}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +166,7 @@ func TestTimestampsNeedCriticalEKU(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir, vkey := stampedLog(t, weak, []int{2, 2})
-			rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: vkey, TSARoots: roots(t, weak)})
+			rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: vkey, Timestamps: tstoken.Checker{Roots: roots(t, weak)}})
 			if err != nil {
 				t.Fatal(err)
 			}

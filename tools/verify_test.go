@@ -23,6 +23,7 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/store/file"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -212,7 +213,7 @@ func runGo(t *testing.T, dir, key string, cps []string) *verify.Report {
 	for _, cp := range cps {
 		bcps = append(bcps, []byte(cp))
 	}
-	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: key, Checkpoints: bcps})
+	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: key, Checkpoints: bcps, Timestamps: tstoken.Checker{}})
 	if err != nil {
 		t.Fatalf("verify.Verify: %v", err)
 	}

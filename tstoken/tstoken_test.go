@@ -32,7 +32,7 @@ func TestVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := verify.Verify(context.Background(), verify.Dir(filepath.Join(vecDir, "log")), verify.Options{Key: strings.TrimSpace(string(vkey)), TSARoots: roots})
+	rep, err := verify.Verify(context.Background(), verify.Dir(filepath.Join(vecDir, "log")), verify.Options{Key: strings.TrimSpace(string(vkey)), Timestamps: tstoken.Checker{Roots: roots}})
 	if err != nil {
 		t.Fatal(err)
 	}

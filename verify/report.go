@@ -132,7 +132,7 @@ type Report struct {
 
 	// Timestamps lists the log's RFC 3161 timestamps and what became of
 	// each (TimestampInfo), in ascending size. TimestampsChecked says
-	// they were checked against TSA roots (Options.TSARoots), not only
+	// their signers were checked against TSA roots (Options.Timestamps), not only
 	// bound to their checkpoints. TimestampedTo is the size of the
 	// largest good one: entries from there on have no proof of time.
 	Timestamps        []TimestampInfo `json:"timestamps,omitempty"`

@@ -1,15 +1,47 @@
 package verify
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/layout"
-	"github.com/sealog/sealog/tstoken"
 )
+
+// A TimestampChecker checks one RFC 3161 timestamp response against the
+// checkpoint text it must cover (docs/FORMAT.md §12.3): package
+// tstoken's Checker is one. CheckTimestamp returns an error wrapping
+// ErrTimestampImprint when the token is over another message, another
+// error when the response is not a granted timestamp with a nonce, and
+// otherwise what it says, with Signer telling whether its signer was
+// checked against trusted roots.
+type TimestampChecker interface {
+	CheckTimestamp(tsr, message []byte) (TimestampCheck, error)
+}
+
+// TimestampCheck is what a TimestampChecker found of a timestamp that
+// covers its message.
+type TimestampCheck struct {
+	Time time.Time // the TSA's time: the message existed before it
+	TSA  string    // the signer's subject
+	// Signer: SignerTrusted (it chains to the checker's roots, with the
+	// critical timeStamping usage), SignerUnchecked (the checker has no
+	// roots) or SignerUntrusted (it does not; Problem says why).
+	Signer  string
+	Problem string
+}
+
+// The values of TimestampCheck.Signer.
+const (
+	SignerTrusted   = "trusted"
+	SignerUnchecked = "unchecked"
+	SignerUntrusted = "untrusted"
+)
+
+// ErrTimestampImprint is wrapped by a TimestampChecker's error for a
+// token over another message than the checkpoint's.
+var ErrTimestampImprint = errors.New("the token's message imprint is not the checkpoint's hash")
 
 // TimestampSource is implemented by a Source that holds RFC 3161
 // timestamp responses over the log's checkpoints (docs/FORMAT.md §12).
@@ -43,7 +75,7 @@ type TimestampInfo struct {
 	Status  string `json:"status"`
 	Problem string `json:"problem,omitempty"`
 
-	err error // behind a "bad" Status
+	untrusted bool // "bad" only because its signer does not chain to the roots
 }
 
 func (d *dirSource) Timestamps() ([]TimestampFile, []string, error) {
@@ -79,11 +111,11 @@ func (v *verification) openTimestamps() error {
 
 // timestamps checks each stored timestamp against the tree at its size
 // (its imprint must be the SHA-256 of that checkpoint's text) and, with
-// Options.TSARoots, its signature and chain; it reports for each range of
+// Options.Timestamps, its signature and chain; it reports for each range of
 // entries the time before which they existed.
 func (v *verification) timestamps() {
 	rep, ch := v.rep, v.ch
-	rep.TimestampsChecked = len(v.opts.TSARoots) > 0
+	rep.TimestampsChecked = false
 	present := ch.next
 	var from uint64
 	chained, unchained := 0, 0
@@ -97,14 +129,16 @@ func (v *verification) timestamps() {
 			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s cannot be read: %v", f.Name, err)
 		case f.Size > present:
 			ti.Status, ti.Problem = "bad", fmt.Sprintf("%s is for a tree of %d entries, but the log holds %d: entries were removed, or the file was put there", f.Name, f.Size, present)
+		case v.opts.Timestamps == nil:
+			ti.Status = "not checked"
 		case !reached || root == nil || f.Size > rep.Authenticated:
 			// The entries before it are not proven (they are bad, or
 			// no signature covers them): the token can say nothing.
 			ti.Status = "not checked"
 		default:
 			msg := checkpoint.Checkpoint{Origin: v.origin, Size: f.Size, Root: *root}.Text()
-			ti = v.checkTimestamp(ti, f.Name, b, msg, v.opts.TSARoots)
-			if ti.Status == "bad" && errors.Is(ti.err, tstoken.ErrUntrusted) {
+			ti = v.checkTimestamp(ti, f.Name, b, msg)
+			if ti.Status == "bad" && ti.untrusted {
 				unchained++
 				if firstUnchained == nil {
 					firstUnchained = &ti
@@ -133,7 +167,7 @@ func (v *verification) timestamps() {
 		ch.problem(nil, "tsa-roots", nil, fmt.Sprintf("no timestamp chains to the TSA roots given (%d stored; the first: %s): were the right roots given? No time is proven", unchained, firstUnchained.Problem))
 	case unchained > 0:
 		for _, ti := range rep.Timestamps {
-			if ti.Status == "bad" && errors.Is(ti.err, tstoken.ErrUntrusted) {
+			if ti.Status == "bad" && ti.untrusted {
 				seq := min(ti.From, present)
 				ch.problem(&seq, "timestamp", nil, ti.Problem+" (other timestamps of the log chain to the roots given: this one was replaced)")
 			}
@@ -142,29 +176,24 @@ func (v *verification) timestamps() {
 	rep.TimestampedTo = from
 }
 
-func (v *verification) checkTimestamp(ti TimestampInfo, name string, tsr, msg []byte, roots []*x509.Certificate) TimestampInfo {
-	var st *tstoken.Stamp
-	var err error
-	if len(roots) > 0 {
-		st, err = tstoken.Verify(tsr, msg, roots)
-	} else {
-		st, err = tstoken.Parse(tsr, msg)
-	}
-	if err != nil {
+func (v *verification) checkTimestamp(ti TimestampInfo, name string, tsr, msg []byte) TimestampInfo {
+	tc, err := v.opts.Timestamps.CheckTimestamp(tsr, msg)
+	switch {
+	case errors.Is(err, ErrTimestampImprint):
 		ti.Status = "bad"
-		switch {
-		case errors.Is(err, tstoken.ErrImprint):
-			ti.Problem = fmt.Sprintf("%s is not over the log's checkpoint of size %d: it was made for another checkpoint, or the entries before it were changed", name, ti.Size)
-		default:
-			ti.Problem = fmt.Sprintf("%s: %v", name, err)
+		ti.Problem = fmt.Sprintf("%s is not over the log's checkpoint of size %d: it was made for another checkpoint, or the entries before it were changed", name, ti.Size)
+	case err != nil:
+		ti.Status, ti.Problem = "bad", fmt.Sprintf("%s: %v", name, err)
+	case tc.Signer == SignerUntrusted:
+		ti.Status, ti.untrusted = "bad", true
+		ti.Problem = fmt.Sprintf("%s: %s", name, tc.Problem)
+		v.rep.TimestampsChecked = true
+	default:
+		ti.Time, ti.TSA, ti.Status = tc.Time, tc.TSA, "bound"
+		if tc.Signer == SignerTrusted {
+			ti.Status = "ok"
+			v.rep.TimestampsChecked = true
 		}
-		ti.err = err
-		return ti
-	}
-	ti.Time, ti.TSA = st.Time, st.TSA
-	ti.Status = "bound"
-	if len(roots) > 0 {
-		ti.Status = "ok"
 	}
 	return ti
 }

@@ -18,7 +18,6 @@ package verify
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -61,12 +60,12 @@ type Options struct {
 	// Progress, if set, is called now and then with the bytes read so far
 	// and the total.
 	Progress func(done, total int64)
-	// TSARoots are the CAs whose time-stamping authorities the auditor
-	// trusts. With them, every RFC 3161 timestamp the log holds must be
-	// signed by a TSA certificate that chains to one of them, with the
-	// critical timeStamping usage (docs/TIME.md); without them, each is
-	// checked only to cover the right checkpoint.
-	TSARoots []*x509.Certificate
+	// Timestamps checks the RFC 3161 timestamps the log holds
+	// (docs/TIME.md): tstoken.Checker, given the CAs of the TSAs the
+	// auditor trusts, or none to check only that each covers the right
+	// checkpoint. nil lists them as not checked: the verifier itself links
+	// no CMS or X.509 code.
+	Timestamps TimestampChecker
 }
 
 // InputError is an input to Verify that is not what it should be (a

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sealog/sealog/compat"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -162,7 +163,7 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	if err != nil {
 		return err
 	}
-	opts.TSARoots = roots
+	opts.Timestamps = tstoken.Checker{Roots: roots}
 	if len(f.keys) == 1 {
 		k, err := loadVerifierKey(f.keys[0])
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/internal/testtsa"
 	"github.com/sealog/sealog/tsa"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -77,7 +78,7 @@ func main() {
 	os.Remove(filepath.Join(dir, "lock"))
 	must(os.WriteFile(filepath.Join(out, "log.pub"), []byte(vkey+"\n"), 0o644))
 	must(os.WriteFile(filepath.Join(out, "tsa-root.pem"), authority.CAPEM, 0o644))
-	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: vkey, TSARoots: []*x509.Certificate{authority.CA}})
+	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: vkey, Timestamps: tstoken.Checker{Roots: []*x509.Certificate{authority.CA}}})
 	if err != nil || !rep.Valid {
 		log.Fatalf("the vector log does not verify: %v %+v", err, rep)
 	}
