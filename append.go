@@ -159,6 +159,9 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 			}
 			return fmt.Errorf("sealog: event %d: kind %q is reserved for %s", i, ev.Kind, what)
 		}
+		if ev.Kind == PruneKind {
+			return fmt.Errorf("sealog: event %d: kind %q is reserved for prune records; use Log.Prune", i, PruneKind)
+		}
 		var err error
 		buf, err = encodePayload(buf[:0], ev.Payload)
 		var salted []byte // salt || event, so that the body hash is one Sum256

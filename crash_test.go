@@ -45,7 +45,7 @@ import (
 // SEALOG_CRASH_ROUNDS sets the rounds per mode (docs/RELIABILITY.md).
 
 func TestMain(m *testing.M) {
-	testkit.RunChild(map[string]func(string){"crash": crashChild, "verifier": verifierChild})
+	testkit.RunChild(map[string]func(string){"crash": crashChild, "verifier": verifierChild, "prune": pruneChild})
 	code := m.Run()
 	if bigLog != nil {
 		bigLog.Close()

@@ -33,6 +33,8 @@ type Log struct {
 	epochs []KeyEpoch // the chain of keys, oldest first (never empty)
 	rotMu  sync.Mutex // one Rotate at a time
 
+	stamp *stamper // nil without Options.Timestamper
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -155,12 +157,22 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 			return nil, fmt.Errorf("sealog: %s: recording the log's key: %w", name, err)
 		}
 	}
+	var committed func(uint64, []byte)
+	if opts.Timestamper != nil {
+		if l.stamp, err = newStamper(l, opts.Timestamper, opts); err != nil {
+			return nil, err
+		}
+		committed = l.stamp.committed
+	}
 	l.eng, err = commit.Start(ctx, commit.Config{
 		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
 		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,
-		MaxRetries: opts.MaxRetries, Logger: lg,
+		MaxRetries: opts.MaxRetries, Logger: lg, Committed: committed,
 	})
 	if err != nil {
+		if l.stamp != nil {
+			l.stamp.stop()
+		}
 		return nil, fmt.Errorf("sealog: %s: %w", name, err)
 	}
 	if err := l.check(ctx); err != nil {
@@ -215,6 +227,9 @@ func (l *Log) Shutdown(ctx context.Context) error {
 func (l *Log) Close() error { return l.Shutdown(context.Background()) }
 
 func (l *Log) closeStore() error {
+	if l.stamp != nil {
+		l.stamp.stop()
+	}
 	if err := l.st.Close(); err != nil {
 		return fmt.Errorf("sealog: closing %s: %w", l.name, err)
 	}

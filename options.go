@@ -68,6 +68,19 @@ type Options struct {
 	// Rand is the source of body salts; nil means crypto/rand.
 	Rand io.Reader
 
+	// Timestamper, if set, obtains an RFC 3161 timestamp token over the
+	// log's checkpoints, which the store keeps (it must implement
+	// store.Timestamps): after every batch, or at most once per
+	// TimestampInterval, always for the newest checkpoint. It runs beside
+	// the appends and never delays them; a TSA that is down widens the
+	// gap Log.TimestampStatus reports. package tsa has one over HTTP.
+	Timestamper Timestamper
+	// TimestampInterval is the least time between two timestamp requests;
+	// 0 asks after every batch (when the previous request is done).
+	TimestampInterval time.Duration
+	// TimestampTimeout bounds one timestamp request; 0 means 10 seconds.
+	TimestampTimeout time.Duration
+
 	// Check, if set, is run by Open and New once the log is open (after
 	// crash recovery) and before they return: a start-up integrity check.
 	// An error from it closes the log and fails the Open. Package

@@ -57,7 +57,12 @@ func (l *Log) query(ctx context.Context, q Query, scan bool) iter.Seq2[Entry, er
 	if scan || !indexed {
 		return func(yield func(Entry, error) bool) {
 			n := 0
-			for e, err := range l.Entries(ctx, q.From, math.MaxUint64) {
+			first, err := l.FirstSeq(ctx) // a pruned log holds nothing below its prune point
+			if err != nil {
+				yield(Entry{}, err)
+				return
+			}
+			for e, err := range l.Entries(ctx, max(q.From, first), math.MaxUint64) {
 				if err != nil {
 					yield(Entry{}, err)
 					return

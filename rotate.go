@@ -181,7 +181,7 @@ func (l *Log) lastSignedBy(ctx context.Context, e KeyEpoch, n uint64) (uint64, e
 	} else if k == want {
 		return m, nil // the head is e's: one read, the common case
 	}
-	lo := max(e.From, 1)
+	lo := max(e.From, 1, l.prunedBelow(ctx)+1) // a pruned log's first batch ends past its prune point
 	end, k, err := l.sigKeyHash(ctx, lo)
 	if err != nil {
 		return 0, err
@@ -205,6 +205,16 @@ func (l *Log) lastSignedBy(ctx context.Context, e KeyEpoch, n uint64) (uint64, e
 		}
 	}
 	return end, nil
+}
+
+// prunedBelow returns the log's prune point (docs/FORMAT.md §13), or 0.
+func (l *Log) prunedBelow(ctx context.Context) uint64 {
+	if pr, ok := l.st.(store.Pruner); ok {
+		if p, err := pr.Pruned(ctx); err == nil && p != nil {
+			return p.Below
+		}
+	}
+	return 0
 }
 
 // rotationAt reports whether entry end-1 is a rotation record handing over

@@ -60,6 +60,10 @@ type Bundle struct {
 	Checkpoint string `json:"checkpoint"`
 	// Entries are the entries, in ascending seq order.
 	Entries []Entry `json:"entries"`
+	// Timestamp, if set, is an RFC 3161 timestamp response (DER, base64)
+	// over the checkpoint's text: every entry existed before its time
+	// (docs/BUNDLE.md, docs/TIME.md).
+	Timestamp string `json:"timestamp,omitempty"`
 }
 
 // Entry is one entry of a bundle.
@@ -78,6 +82,11 @@ type Options struct {
 	// end of a batch (see sealog.Log.CheckpointAt). 0 means the log's
 	// latest checkpoint.
 	Size uint64
+	// Timestamped, with Size 0, proves the entries against the newest
+	// checkpoint that has an RFC 3161 timestamp (an error if none covers
+	// them). Whatever the checkpoint, its timestamp, if the log has one,
+	// goes in the bundle.
+	Timestamped bool
 }
 
 // Source is the log a bundle is built from: a *sealog.Log (a log of this
@@ -109,6 +118,12 @@ func Build(ctx context.Context, l Source, seqs []uint64, opts Options) (*Bundle,
 	if len(seqs) > MaxEntries {
 		return nil, fmt.Errorf("%d entries: a bundle holds at most %d", len(seqs), MaxEntries)
 	}
+	if opts.Size == 0 && opts.Timestamped {
+		var err error
+		if opts.Size, err = timestampSize(ctx, l, seqs); err != nil {
+			return nil, err
+		}
+	}
 	ck, err := l.CheckpointAt(ctx, opts.Size)
 	if err != nil {
 		return nil, err
@@ -133,6 +148,9 @@ func Build(ctx context.Context, l Source, seqs []uint64, opts Options) (*Bundle,
 		b.Entries = append(b.Entries, e)
 	}
 	if err := b.addErasureRecords(ctx, l, ck.Size); err != nil {
+		return nil, err
+	}
+	if err := b.addTimestamp(ctx, l, ck.Size); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,6 +29,9 @@ type Result struct {
 	// signature fails, for the report).
 	Checkpoint CheckpointInfo `json:"checkpoint"`
 	Entries    []EntryResult  `json:"entries"`
+	// Timestamp is what the bundle's RFC 3161 timestamp says; nil when it
+	// has none.
+	Timestamp *TimestampResult `json:"timestamp,omitempty"`
 	// Problems lists what failed, in order.
 	Problems []string `json:"problems"`
 }
@@ -74,8 +78,12 @@ func Verify(data []byte, vkey string) (*Result, error) {
 // own key): the checkpoint's signature and origin, and for each entry its
 // line's canonical form, its seq, its leaf hash and its inclusion proof.
 // Consecutive entries must also chain (prev), and each erased entry must
-// come with the erasure record that names it.
-func (b *Bundle) Verify(vkey string) *Result {
+// come with the erasure record that names it. A timestamp, if the bundle
+// has one, must cover its checkpoint (VerifyTSA also checks who signed
+// it).
+func (b *Bundle) Verify(vkey string) *Result { return b.verify(vkey, nil) }
+
+func (b *Bundle) verify(vkey string, roots []*x509.Certificate) *Result {
 	r := &Result{Origin: b.Origin, Key: vkey, Entries: []EntryResult{}, Problems: []string{}}
 	if vkey == "" {
 		r.Key, r.KeyFromBundle = b.Key, true
@@ -107,6 +115,11 @@ func (b *Bundle) Verify(vkey string) *Result {
 			fail("entry %d: %s", e.Seq, er.Problem)
 		}
 		r.Entries = append(r.Entries, er)
+	}
+	if ckOK {
+		if r.Timestamp = b.checkTimestamp(ck, roots); r.Timestamp != nil && r.Timestamp.Status == "bad" {
+			fail("%s", r.Timestamp.Problem)
+		}
 	}
 	r.Valid = len(r.Problems) == 0
 	return r

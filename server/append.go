@@ -233,6 +233,9 @@ func storeError(err error) *apiError {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", msg: err.Error(), retryAfter: 1}
 	}
+	if errors.Is(err, sealog.ErrPruned) {
+		return notFound("%v (docs/FORMAT.md §13)", err)
+	}
 	return internalError("%v", err)
 }
 

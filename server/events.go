@@ -118,6 +118,8 @@ func (s *scanner) event(req *request) *apiError {
 		return s.errf("required: a non-empty string such as \"user.login\"")
 	case ev.Kind == sealog.EraseKind:
 		return s.errf("%q is reserved for the log's erasure records", sealog.EraseKind)
+	case ev.Kind == sealog.PruneKind:
+		return s.errf("%q is reserved for the log's prune records", sealog.PruneKind)
 	}
 	compact, cerr := format.CompactPayload(nil, payload)
 	if cerr != nil {

@@ -91,6 +91,7 @@ func newMetrics(reg prometheus.Registerer, l *sealog.Log) (*metrics, error) {
 			return float64(h.Size)
 		}),
 	}
+	cs = append(cs, timestampCollectors(l)...)
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -187,6 +187,10 @@ func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request, _ TokenInfo
 		s.fail(w, r, notFound("entry %d is not in the log", seq))
 		return
 	}
+	if errors.Is(err, sealog.ErrPruned) {
+		s.fail(w, r, notFound("entry %d was pruned: its content was deleted (docs/FORMAT.md §13)", seq))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, storeError(err))
 		return

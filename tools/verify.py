@@ -14,6 +14,7 @@ ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resou
                    rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
 ROTATE = re.compile(rb'\{"kind":"sealog\.rotate","payload":\{"key":"([!#-\[\]-~]+)","prev":"([!#-\[\]-~]+)"\}\}')  # §5a
 SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
+PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"\}\}')  # §13.1
 CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
 SPACE = set('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | {chr(c) for c in range(0x2000, 0x200b)}  # Unicode White_Space
@@ -176,6 +177,8 @@ def parse_line(line):
             e['record'] = (int(r[1]), bytes.fromhex(r[2].decode()))
         elif r := ROTATE.fullmatch(event):  # §5a: a rotation record (new key, previous key)
             e['rotation'] = (r[1].decode(), r[2].decode())
+        elif (r := PRUNE.fullmatch(event)) and int(r[1]) <= MAXSEQ:  # §13.1: a prune record
+            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()))
     else:
         return 'neither a live nor an erased entry line'
     e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
@@ -259,7 +262,14 @@ class Scan:
         self.pending, self.licensed, self.orphans = {}, [], 0  # §5: erased entries waiting for their record; licensed ones
         self.newest, self.clean, self.prev_size, self.seen, self.foreign = None, [], 0, 0, []  # §6.2: signature points
         self.verified = self.failed = self.unchecked = self.max_ok = self.uncheckable = 0
-        self.fails = []
+        self.fails, self.start, self.pruned, self.prunes = [], 0, None, []  # §13: a pruned log's start, its records
+        self.reached()
+
+    def start_pruned(self, p):
+        """§13.3: a pruned log starts after entry below−1, from pruned.json's chain link and tree edge."""
+        self.pruned, self.start = p, p['below']
+        self.next, self.last, self.last_time, self.tree.n = p['below'], p['leaf'], p['time'], p['below']
+        self.tree.stack = list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
         self.reached()
 
     def problem(self, kind, msg, seq=None, where=None):
@@ -316,7 +326,7 @@ class Scan:
     def resolve(self, chain_ok):
         """§9: entry n's PREV did not match entry n−1: n−1 was changed if entry n+1 chains to n, else n."""
         (n, where_n, where_prev), self.brk = self.brk, None
-        if chain_ok and n > 0:  # (entry 0's PREV is 32 zero bytes: a break there is entry 0's own)
+        if chain_ok and n > self.start:  # (entry 0's PREV is 32 zero bytes, a pruned log's first is pruned.json's: its own)
             self.mark_changed(n - 1, 'content', "entry %d's leaf hash is not the prev entry %d holds" % (n - 1, n), where_prev)
             return False
         self.mark_changed(n, 'chain', "entry %d's prev is not entry %d's leaf hash, and entry %d does not chain to it" % (n, n - 1, n + 1), where_n)
@@ -362,6 +372,8 @@ class Scan:
                 self.licensed.append((named, seq, where))
             else:
                 self.orphans += 1
+        elif e.get('prune'):
+            self.prunes.append((seq, e['time'], e['prune']))
         if self.intact:
             self.tree.add(e['leaf'])
         self.last, self.last_ok, self.last_time, self.last_where, self.next = e['leaf'], True, e['time'], where, seq + 1
@@ -490,7 +502,10 @@ class Scan:
             elif f[:20] not in found or not f.endswith('.zst'):
                 found[f[:20]] = os.path.join(sd, f)
         self.problems = (pre or []) + self.problems
-        for i, (name, path) in enumerate(sorted(found.items())):
+        found = sorted(found.items())
+        while self.pruned and len(found) > 1 and int(found[1][0]) <= self.start:  # §13.2: segments wholly below the prune point
+            found = found[1:]
+        for i, (name, path) in enumerate(found):
             zst = path.endswith('.zst')
             if zst and not shutil.which('zstd'):
                 raise OSError('the zstd command is not installed: cannot read the compressed segment ' + path)
@@ -560,8 +575,12 @@ def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
         if meta_missing and not cps:
             raise InputError('nothing of a sealog log here')
         pre.append([None, 'segment', "the log's segments directory is gone"])
-    want = {c[0] for _, c in cps if isinstance(c, tuple)}
+    tdir = os.path.join(d, 'timestamps')  # §12: timestamp files, named by the tree size they cover
+    tsrs = sorted((int(n[:20]), n) for n in (os.listdir(tdir) if os.path.isdir(tdir) and not os.path.islink(tdir) else [])
+                  if re.fullmatch(r'[0-9]{20}\.tsr', n) and int(n[:20]) < 1 << 64)
+    want = {c[0] for _, c in cps if isinstance(c, tuple)} | {n for n, _ in tsrs}
     s = Scan(candidates, origin, want, all_sigs)
+    (p := read_pruned(d, pre)) and s.start_pruned(p)
     s.run(d, pre if segs else None)  # step 3 (an OSError means the log cannot be read: exit 3)
     if not segs:
         s.problems = pre + s.problems
@@ -576,7 +595,84 @@ def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
         if c[2] is not True or e['frm'] > 1 and not e['checked'] and e['key'].hash not in trusted_hashes:
             raise InputError('%s: not signed by a trusted key, nor by the key the chain authorises at its size' % name)
         cps[i] = ('trusted checkpoint', c)
-    return conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, trusted_hashes)
+    r, start = conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, trusted_hashes), 0
+    r['timestamps'] = []
+    for n, name in tsrs:  # §12.2: bound to its checkpoint (the CMS signature and the TSA's chain are not checked here)
+        t = {'size': n, 'from': start, 'status': 'not checked' if s.next >= n > r['authenticated'] or s.roots.get(n) is None and n <= s.next else 'bad'}
+        if t['status'] == 'bad':
+            try:
+                h, imprint, t['time'], nonce = tst_info(read_small(os.path.join(tdir, name)))
+                text = b'%s\n%d\n%s\n' % (origin.encode(), n, base64.b64encode(s.roots[n]))
+                t['status'] = 'bound' if hashlib.new(h, text).digest() == imprint and nonce else 'bad'
+            except (OSError, ValueError, KeyError, IndexError, InputError):
+                pass
+        if t['status'] == 'bad':
+            r['problems'].append('timestamp: entry %d: timestamps/%s does not cover the checkpoint of size %d' % (min(start, s.next), name, n))
+            r['valid'], r['verdict'] = False, 'tampered'
+            r['first_invalid'] = min(start, s.next, r['first_invalid'] if r['first_invalid'] is not None else MAXSIZE)
+        start = n if t['status'] == 'bound' else start
+        r['timestamps'].append(t)
+    return r
+
+def read_pruned(d, pre):
+    """§13.2: pruned.json, strictly; None if the log was never pruned; damage is a problem."""
+    try:
+        p = json.loads(read_small(os.path.join(d, 'pruned.json')), object_pairs_hook=lambda kv: dict(kv) if len(set(k for k, _ in kv)) == len(kv) else 1 / 0)
+        if type(p) is not dict or sorted(p) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
+                type(p['record']) is not int or not 1 <= p['below'] <= p['record'] <= MAXSEQ or type(p['edge']) is not list or \
+                len(p['edge']) != bin(p['below']).count('1') or not all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in p['edge'] + [p['leaf']]):
+            raise ValueError('not the members and values of §13.2')
+        if (t := time_ns(p['time'].encode())) is None:
+            raise ValueError('time %r is not a TIME (§3.1)' % p['time'])
+        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, ZeroDivisionError, AttributeError, InputError) as e:
+        pre.append([None, 'pruned', 'pruned.json: %s' % e])
+
+def check_pruned(s, auth, wrong_key):
+    """§13.3: the prune point must be exactly what the authenticated prune record that allows the most allows."""
+    best = max((r for r in s.prunes if r[0] < auth), key=lambda r: r[2][0], default=None)
+    p = s.pruned
+    if p is None or wrong_key or best is None and any(q[0] is not None for q in s.problems):
+        return
+    t = Tree()
+    t.n, t.stack = p['below'], list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
+    if best is None:
+        s.missing += p['below']
+        s.problem('pruned', 'entries 0 to %d were deleted, but no authenticated prune record allows it' % (p['below'] - 1), 0)
+    elif best[2][0] < p['below']:
+        s.missing += p['below'] - best[2][0]
+        s.problem('pruned', 'entries %d to %d were deleted, but the prune record (entry %d) allows only below %d: widened' % (
+            best[2][0], p['below'] - 1, best[0], best[2][0]), best[2][0])
+    elif best[2][0] == p['below'] and (best[2][1] != p['leaf'] or best[2][2] != t.root()):
+        s.problem('pruned', 'pruned.json does not match the prune record at entry %d' % best[0], p['below'])
+
+def der(b, i):
+    """One DER element at i: (tag, content start, content end)."""
+    t, n, i = b[i], b[i + 1], i + 2
+    n, i = (int.from_bytes(b[i:i + (n & 0x7f)], 'big'), i + (n & 0x7f)) if n & 0x80 else (n, i)
+    if i + n > len(b):
+        raise ValueError('truncated DER')
+    return t, i, i + n
+
+def kids(b, el):
+    out = [der(b, el[1])] if el[1] < el[2] else []
+    while out and out[-1][2] < el[2]:
+        out.append(der(b, out[-1][2]))
+    return out
+
+def tst_info(tsr):
+    """§12.1: a granted TimeStampResp's TSTInfo: (hash name, imprint, genTime, has a nonce)."""
+    resp = kids(tsr, der(tsr, 0))
+    if tsr[slice(*kids(tsr, resp[0])[0][1:])] not in (b'\x00', b'\x01'):
+        raise ValueError('not granted')
+    sd = kids(tsr, der(tsr, kids(tsr, resp[1])[1][1]))  # ContentInfo [0] -> SignedData
+    info = tsr[slice(*der(tsr, kids(tsr, sd[2])[1][1])[1:])]  # encapContentInfo [0] -> OCTET STRING: TSTInfo
+    f = kids(info, der(info, 0))
+    mi = kids(info, f[2])
+    h = {bytes.fromhex('608648016503040201'): 'sha256', bytes.fromhex('608648016503040202'): 'sha384', bytes.fromhex('608648016503040203'): 'sha512'}
+    return h[info[slice(*kids(info, mi[0])[0][1:])]], info[slice(*mi[1][1:])], info[slice(*f[4][1:])].decode(), any(t == 2 for t, _, _ in f[5:])
 
 def default_sigs(s):
     """§9 step 4: the newest batch signature; if it fails, the newest one made before any entry problem that verifies."""
@@ -638,6 +734,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
         any(f['size'] > auth and not entry_problem_before(f['size']) for f in s.fails) or forked and not entry_problem_before(MAXSIZE)
     if key_ok and not all_sigs and second:  # §9: locate the damage with every batch signature, in a second pass
         s2 = Scan(candidates, origin, set(), True)
+        s.pruned and s2.start_pruned(s.pruned)
         s2.run(d, [] if os.path.isdir(os.path.join(d, 'segments')) else None)
         s.verified, s.failed, s.unchecked, s.max_ok, s.fails = s2.verified, s2.failed, s2.unchecked, s2.max_ok, s2.fails
         s.uncheckable = s2.uncheckable
@@ -686,10 +783,11 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
             continue
         forged += 1
         s.mark_changed(seq, 'erasure', 'entry %d is erased, and its record (entry %d) is not covered by a verified signature' % (seq, rec), where)
+    check_pruned(s, auth, wrong_key)
     s.missing += max(beyond - present, 0)
     unsigned = 0
     if auth < present and not wrong_key:
-        unsigned = min(present, s.entries) - min(auth, s.entries)
+        unsigned = min(present - s.start, s.entries) - min(max(auth, s.start) - s.start, s.entries)
         if not s.problems and not s.omitted and auth < s.last_seg_first:
             s.problem('unsigned', 'entries %d to %d are covered by no signature and not all in the last segment' % (auth, present - 1), auth)
     kinds = {p[1] for p in s.problems}

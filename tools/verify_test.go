@@ -23,6 +23,7 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/store/file"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -44,46 +45,54 @@ func need(t *testing.T, cmds ...string) {
 // read in one sitting next to docs/FORMAT.md. (It was 300 lines until
 // the verification rules of issue 8: erasure records, the unsigned and
 // wrong-key verdicts, strict metadata and notes, hostile files; then 700
-// until issue 15's chain of keys.)
+// until issue 15's chain of keys, RFC 3161 timestamps and pruning.)
 func TestVerifyPyLength(t *testing.T) {
 	b, err := os.ReadFile("verify.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := bytes.Count(b, []byte("\n")); n > 760 {
-		t.Fatalf("verify.py has %d lines, more than 760", n)
+	if n := bytes.Count(b, []byte("\n")); n > 880 {
+		t.Fatalf("verify.py has %d lines, more than 880", n)
 	}
 }
 
 // pyReport is verify.py's --json output. Its members have the names of
 // the Go report's, so the two can be compared member by member.
 type pyReport struct {
-	Valid               bool     `json:"valid"`
-	Verdict             string   `json:"verdict"`
-	Entries             uint64   `json:"entries"`
-	Authenticated       uint64   `json:"authenticated"`
-	FirstInvalid        *uint64  `json:"first_invalid"`
-	Truncated           bool     `json:"truncated"`
-	TruncationChecked   bool     `json:"truncation_checked"`
-	TruncationCheckedTo uint64   `json:"truncation_checked_to"`
-	Erased              int      `json:"erased_count"`
-	ForgedErasures      int      `json:"forged_erasure_count"`
-	ErasuresUnchecked   int      `json:"erasures_unchecked"`
-	Unsigned            uint64   `json:"unsigned_count"`
-	Changed             uint64   `json:"changed_count"`
-	Missing             uint64   `json:"missing_count"`
-	Inserted            uint64   `json:"inserted_count"`
-	Reordered           uint64   `json:"reordered_count"`
-	Tampered            uint64   `json:"tampered_count"`
-	Problems            []string `json:"problems"`
-	Signatures          int      `json:"signatures_verified"`
-	SignaturesFailed    int      `json:"signatures_failed"`
-	Unchecked           int      `json:"signatures_unchecked"`
-	TornBytes           int      `json:"torn_bytes"`
-	KeyFromLog          bool     `json:"key_from_log"`
-	Keys                []pyKey  `json:"keys"`
-	ForgedRotations     int      `json:"forged_rotation_count"`
-	Error               string   `json:"error"`
+	Valid               bool      `json:"valid"`
+	Verdict             string    `json:"verdict"`
+	Entries             uint64    `json:"entries"`
+	Authenticated       uint64    `json:"authenticated"`
+	FirstInvalid        *uint64   `json:"first_invalid"`
+	Truncated           bool      `json:"truncated"`
+	TruncationChecked   bool      `json:"truncation_checked"`
+	TruncationCheckedTo uint64    `json:"truncation_checked_to"`
+	Erased              int       `json:"erased_count"`
+	ForgedErasures      int       `json:"forged_erasure_count"`
+	ErasuresUnchecked   int       `json:"erasures_unchecked"`
+	Unsigned            uint64    `json:"unsigned_count"`
+	Changed             uint64    `json:"changed_count"`
+	Missing             uint64    `json:"missing_count"`
+	Inserted            uint64    `json:"inserted_count"`
+	Reordered           uint64    `json:"reordered_count"`
+	Tampered            uint64    `json:"tampered_count"`
+	Problems            []string  `json:"problems"`
+	Signatures          int       `json:"signatures_verified"`
+	SignaturesFailed    int       `json:"signatures_failed"`
+	Unchecked           int       `json:"signatures_unchecked"`
+	TornBytes           int       `json:"torn_bytes"`
+	KeyFromLog          bool      `json:"key_from_log"`
+	Keys                []pyKey   `json:"keys"`
+	ForgedRotations     int       `json:"forged_rotation_count"`
+	Timestamps          []pyStamp `json:"timestamps"`
+	Error               string    `json:"error"`
+}
+
+// pyStamp is one timestamp in either report.
+type pyStamp struct {
+	Size   uint64 `json:"size"`
+	From   uint64 `json:"from"`
+	Status string `json:"status"`
 }
 
 // pyKey is one key of the chain and its entries (verify.KeyRange).
@@ -101,7 +110,11 @@ func (k pyKey) String() string {
 
 // goReport is the same view of a Go report.
 func goView(r *verify.Report) pyReport {
-	return pyReport{Valid: r.Valid, Verdict: r.Verdict, Entries: r.Entries, Authenticated: r.Authenticated, FirstInvalid: r.FirstInvalid,
+	var ts []pyStamp
+	for _, t := range r.Timestamps {
+		ts = append(ts, pyStamp{Size: t.Size, From: t.From, Status: t.Status})
+	}
+	return pyReport{Timestamps: ts, Valid: r.Valid, Verdict: r.Verdict, Entries: r.Entries, Authenticated: r.Authenticated, FirstInvalid: r.FirstInvalid,
 		Truncated: r.Truncated, TruncationChecked: r.TruncationChecked, TruncationCheckedTo: r.TruncationCheckedTo,
 		Erased: r.Erased, ForgedErasures: r.ForgedErasures, ErasuresUnchecked: r.ErasuresUnchecked, Unsigned: r.Unsigned, Changed: r.Changed, Missing: r.Missing,
 		Inserted: r.Inserted, Reordered: r.Reordered, Tampered: r.Tampered, Signatures: r.Signatures,
@@ -224,7 +237,7 @@ func runGo(t *testing.T, dir, key string, cps []string) *verify.Report {
 	for _, cp := range cps {
 		bcps = append(bcps, []byte(cp))
 	}
-	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: key, Checkpoints: bcps})
+	rep, err := verify.Verify(context.Background(), verify.Dir(dir), verify.Options{Key: key, Checkpoints: bcps, Timestamps: tstoken.Checker{}})
 	if err != nil {
 		t.Fatalf("verify.Verify: %v", err)
 	}

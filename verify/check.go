@@ -48,6 +48,8 @@ type checker struct {
 	lastSegFirst uint64 // seq of the first entry of the last segment that held one
 	lastSeg      int    // index of that segment, -1 before any entry
 
+	start   uint64                // seq of the first entry kept (a pruned log's prune point; 0)
+	prunes  []pruneSeen           // prune records read (bounded by maxPrunes)
 	targets map[uint64]*tlog.Hash // sizes whose root is wanted -> root, once reached
 	sigs    *sigBook              // the signature points
 	erase   *erasures             // erased entries and erasure records
@@ -225,6 +227,8 @@ func (c *checker) entry(r *lineResult, at place) {
 		c.erase.erased(r.seq, r.bodyHash, at)
 	} else if r.isRecord {
 		c.erase.record(r.seq, r.record)
+	} else if r.isPrune {
+		c.prunedRecord(r)
 	}
 	if c.treeOK {
 		c.edge.Append(r.leaf, nil)
@@ -268,7 +272,7 @@ func (c *checker) resolveBreak(chainOK bool) bool {
 		return false
 	}
 	c.brk = nil
-	if chainOK && b.seq > 0 { // (entry 0's prev is all zero: a break there is entry 0's own)
+	if chainOK && b.seq > c.start { // (entry 0's prev is all zero, a pruned log's first chains to pruned.json: a break there is its own)
 		c.changed(b.seq-1, "content", c.brkPrev, fmt.Sprintf("entry %d does not match the hash that entry %d holds for it: its content or header was changed", b.seq-1, b.seq))
 		return false
 	}

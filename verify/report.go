@@ -151,6 +151,19 @@ type Report struct {
 	FirstTime string `json:"first_time"`
 	LastTime  string `json:"last_time"`
 
+	// Pruned, for a pruned log, says which entries were deleted and by
+	// which prune record (docs/FORMAT.md §13); nil for a log never pruned.
+	Pruned *PruneInfo `json:"pruned,omitempty"`
+
+	// Timestamps lists the log's RFC 3161 timestamps and what became of
+	// each (TimestampInfo), in ascending size. TimestampsChecked says
+	// their signers were checked against TSA roots (Options.Timestamps), not only
+	// bound to their checkpoints. TimestampedTo is the size of the
+	// largest good one: entries from there on have no proof of time.
+	Timestamps        []TimestampInfo `json:"timestamps,omitempty"`
+	TimestampsChecked bool            `json:"timestamps_checked"`
+	TimestampedTo     uint64          `json:"timestamped_to"`
+
 	// Live says the log was being written during verification.
 	Live bool `json:"live"`
 

@@ -100,6 +100,8 @@ type lineResult struct {
 	record   format.Erasure // what an erasure record names, when isRecord
 	isRecord bool
 	rotation *format.Rotation // what a rotation record names
+	prune    format.Prune     // what a prune record says, when isPrune
+	isPrune  bool
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*chunkSize); return &b }}
@@ -142,6 +144,9 @@ func analyze(line []byte) lineResult {
 		r.record, r.isRecord = format.ParseErasure(l.Event)
 		if rot, ok := format.ParseRotation(l.Event); ok {
 			r.rotation = &rot
+		}
+		if !r.isRecord {
+			r.prune, r.isPrune = format.ParsePrune(l.Event)
 		}
 	}
 	return r

@@ -171,6 +171,8 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 		more("cut from the end together with the log's own checkpoint would not show.")
 		more("Verify with a checkpoint saved earlier (a receipt, a witness) to rule it out.")
 	}
+	prunedLines(r, p, more)
+	timestampLines(r, p, more)
 	if r.Verdict == VerdictWrongKey {
 		p("verdict:", "the log is NOT signed by the key given; no entry is counted as changed,")
 		more("because nothing can be said of them without the log's own key.")

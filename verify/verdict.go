@@ -43,6 +43,8 @@ func (v *verification) conclude() {
 		v.revoked()
 	}
 	ch.erase.conclude(ch, rep.Authenticated, !v.wrongKey)
+	v.checkPruned()
+	v.timestamps()
 	if v.beyond > ch.next {
 		rep.Missing += v.beyond - ch.next
 	}
@@ -52,7 +54,7 @@ func (v *verification) conclude() {
 	rep.ChainIntact = true
 	for _, p := range rep.Problems {
 		switch p.Kind {
-		case "malformed", "seq", "gap", "order", "duplicate", "chain", "content", "time", "segment":
+		case "malformed", "seq", "gap", "order", "duplicate", "chain", "content", "time", "segment", "pruned":
 			rep.ChainIntact = false
 		}
 	}
@@ -91,7 +93,11 @@ func (v *verification) secondPass() (sigResults, bool) {
 	}
 	scratch := &Report{Problems: []Problem{}, Gaps: []Gap{}}
 	book := newSigBook(v.candidates, v.origin, v.opts.MaxProblems)
+	segs = keptSegments(segs, v.pruned)
 	ch := newChecker(scratch, segs, v.opts.MaxProblems, nil, book, 1)
+	if v.pruned != nil {
+		ch.startPruned(v.pruned)
+	}
 	pool := startSigPool(v.ctx, book, v.opts.Workers)
 	err = stream(v.ctx, segs, ch, Options{Workers: v.opts.Workers, MaxProblems: v.opts.MaxProblems}, 0)
 	if err == nil {
@@ -131,7 +137,8 @@ func (v *verification) unsigned() {
 	}
 	// Counted in lines, not seqs: a seq changed to a huge number is one
 	// line.
-	rep.Unsigned = min(present, rep.Entries) - min(rep.Authenticated, rep.Entries)
+	start := v.firstSeq() // a pruned log's lines start there
+	rep.Unsigned = min(present-start, rep.Entries) - min(max(rep.Authenticated, start)-start, rep.Entries)
 	from, to := rep.Authenticated, present-1
 	if len(rep.Problems) > 0 || rep.ProblemsOmitted > 0 {
 		return // they are not the issue
@@ -157,7 +164,7 @@ func (v *verification) verdict() string {
 	for _, p := range rep.Problems {
 		switch p.Kind {
 		case "key":
-		case "limit":
+		case "limit", "tsa-roots":
 			limit = true
 		case "revoked":
 			revoked = true

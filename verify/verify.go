@@ -81,6 +81,12 @@ type Options struct {
 	// Progress, if set, is called now and then with the bytes read so far
 	// and the total.
 	Progress func(done, total int64)
+	// Timestamps checks the RFC 3161 timestamps the log holds
+	// (docs/TIME.md): tstoken.Checker, given the CAs of the TSAs the
+	// auditor trusts, or none to check only that each covers the right
+	// checkpoint. nil lists them as not checked: the verifier itself links
+	// no CMS or X.509 code.
+	Timestamps TimestampChecker
 }
 
 // InputError is an input to Verify that is not what it should be (a
@@ -108,6 +114,8 @@ type verification struct {
 	sr             sigResults
 	beyond         uint64   // the largest checkpoint size beyond the log
 	badCheckpoints []string // checkpoints whose signature fails, described
+	tsrs           []TimestampFile
+	pruned         *layout.Pruned // the prune point, if the log was pruned
 	wrongKey       bool
 
 	trusted    map[string]bool // keyID of each trusted key
@@ -260,7 +268,10 @@ func (v *verification) open() error {
 		v.ckFile = ckFile
 		v.cks = append([]*ckpt{openCheckpoint(ckFile, v.v, v.origin, "checkpoint file")}, v.cks...)
 	}
-	return nil
+	if err := v.openPruned(); err != nil {
+		return err
+	}
+	return v.openTimestamps()
 }
 
 // read streams the entries through the checker.
@@ -271,12 +282,18 @@ func (v *verification) read() error {
 			targets = append(targets, c.c.Size)
 		}
 	}
+	for _, t := range v.tsrs {
+		targets = append(targets, t.Size)
+	}
 	var total int64
 	for _, s := range v.segs {
 		total += s.Size
 	}
 	book := newSigBook(v.candidates, v.origin, v.opts.MaxProblems)
 	v.ch = newChecker(v.rep, v.segs, v.opts.MaxProblems, targets, book, v.opts.MaxErased)
+	if v.pruned != nil {
+		v.ch.startPruned(v.pruned)
+	}
 	var pool *sigPool
 	if v.opts.AllSignatures {
 		pool = startSigPool(v.ctx, book, v.opts.Workers)

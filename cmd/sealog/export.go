@@ -15,7 +15,7 @@ import (
 var exportCmd = &command{
 	name:    "export",
 	summary: "write an evidence bundle of chosen entries",
-	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --witnessed] [--force]
+	usage: `Usage: sealog export DIR --seq LIST -o BUNDLE [--size M | --witnessed | --timestamped] [--force]
        sealog export --url URL --key FILE.pub [--token T] --seq LIST -o BUNDLE [--size M] [--force]
 
 Writes an evidence bundle: only the entries in LIST (their exact stored
@@ -40,6 +40,9 @@ Flags:
                  witness policy's quorum ('sealog serve --policy'); the bundle
                  then carries the cosignatures (a checkpoint that has some
                  always does)
+    --timestamped  prove against the newest checkpoint with an RFC 3161
+                 timestamp, and put the timestamp in the bundle (a bundle
+                 always carries its checkpoint's timestamp if there is one)
     --force      overwrite BUNDLE if it exists
     --url URL    the server to read from, instead of DIR
     --key K      with --url: the log's verifier key (a .pub file or the key text)
@@ -57,6 +60,7 @@ func runExport(e *env, args []string) error {
 	out := fl.String("o", "", "")
 	fl.StringVar(out, "output", "", "")
 	size := fl.Uint64("size", 0, "")
+	timestamped := fl.Bool("timestamped", false, "")
 	force := fl.Bool("force", false, "")
 	srvURL := fl.String("url", "", "")
 	vkeyArg := fl.String("key", "", "")
@@ -74,6 +78,12 @@ func runExport(e *env, args []string) error {
 		return err
 	} else if *vkeyArg != "" || *token != "" {
 		return usageError("export: --key and --token go with --url")
+	}
+	if *size != 0 && *timestamped {
+		return usageError("export: --size and --timestamped exclude each other")
+	}
+	if *witnessed && *timestamped {
+		return usageError("export: --witnessed and --timestamped exclude each other")
 	}
 	if *list == "" {
 		return usageError("export: missing --seq LIST (like 5,17,40-45)")
@@ -128,7 +138,7 @@ func runExport(e *env, args []string) error {
 	if *witnessed && lg == nil {
 		return usageError("export: --witnessed reads the log directory's witnessed checkpoint; it does not go with --url")
 	}
-	b, err := bundle.Build(e.ctx, src, seqs, bundle.Options{Size: *size})
+	b, err := bundle.Build(e.ctx, src, seqs, bundle.Options{Size: *size, Timestamped: *timestamped})
 	if err != nil {
 		switch {
 		case errors.Is(err, sealog.ErrCorrupt):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"os"
 	"strings"
 
@@ -70,27 +71,33 @@ func readRevocations(o *verify.Options, files, witnesses []string) error {
 // verifyBundleWith verifies a bundle with vkey, or with the key of the
 // keys file that its checkpoint's signature verifies with (the first
 // key's result when none does).
-func verifyBundleWith(data []byte, vkey, keysFile string) (*bundle.Result, error) {
-	if keysFile == "" {
-		return bundle.Verify(data, vkey)
+func verifyBundleWith(data []byte, vkey, keysFile string, roots []*x509.Certificate) (*bundle.Result, error) {
+	var ks []string
+	if keysFile != "" {
+		if vkey != "" {
+			return nil, usageError("verify-bundle: give --key or --keys, not both")
+		}
+		var err error
+		if ks, err = readTrustedKeys(keysFile); err != nil {
+			return nil, err
+		}
 	}
-	if vkey != "" {
-		return nil, usageError("verify-bundle: give --key or --keys, not both")
-	}
-	ks, err := readTrustedKeys(keysFile)
+	b, err := bundle.Parse(data)
 	if err != nil {
 		return nil, err
 	}
+	if keysFile == "" {
+		return b.VerifyTSA(vkey, roots), nil
+	}
 	var first *bundle.Result
-	var firstErr error
 	for i, k := range ks {
-		res, err := bundle.Verify(data, k)
-		if err == nil && res.Checkpoint.SignatureOK {
+		res := b.VerifyTSA(k, roots)
+		if res.Checkpoint.SignatureOK {
 			return res, nil
 		}
 		if i == 0 {
-			first, firstErr = res, err
+			first = res
 		}
 	}
-	return first, firstErr
+	return first, nil
 }

@@ -50,7 +50,7 @@ func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, verifyReportCmd, showCmd, queryCmd, tailCmd,
 		infoCmd, checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
-		eraseCmd, importCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
+		eraseCmd, importCmd, pruneCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
 	}
 }
 

@@ -93,7 +93,11 @@ func runQuery(e *env, args []string) error {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	n := 0
-	it := l.Entries(e.ctx, 0, math.MaxUint64)
+	first, err := l.FirstSeq(e.ctx) // a pruned log starts at its prune point
+	if err != nil {
+		return ioError("%s: %v", pos[0], err)
+	}
+	it := l.Entries(e.ctx, first, math.MaxUint64)
 	if !*scan && !strings.ContainsAny(*kind+*actor+*resource, `*?[\`) {
 		it = l.Query(e.ctx, sealog.Query{Kind: *kind, Actor: *actor, Resource: *resource, Since: from, Until: to})
 	}

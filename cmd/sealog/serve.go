@@ -26,6 +26,7 @@ var serveCmd = &command{
                     [--public-reads] [--public-metrics] [--max-body N]
                     [--max-events N] [--rate R] [--burst B] [--config FILE] [-v]
                     [--policy FILE [--witness-wait DUR] [--witness-state FILE]]
+                    [--tsa URL [--tsa-interval D] [--tsa-roots CA.pem]]
 
 Serves the log over HTTP (docs/API.md): POST /v1/entries appends events
 and answers signed receipts with inclusion proofs; the read endpoints serve
@@ -73,6 +74,11 @@ Flags:
     --witness-state FILE where the newest quorum-cosigned checkpoint is kept
                        (default: the file "witnessed" in the log directory,
                        or in DIR for a log in a database)
+    --tsa URL          obtain an RFC 3161 timestamp over the checkpoints from
+                       this TSA, stored in the log's timestamps/ (docs/TIME.md);
+                       appends never wait for it
+    --tsa-interval D   at most one timestamp per D (default 0: after every batch)
+    --tsa-roots FILE   check each token against these CAs (PEM) before storing it
 `,
 }
 
@@ -87,6 +93,8 @@ type serveFlags struct {
 	witnessWait                                               time.Duration
 	rate                                                      float64
 	burst                                                     int
+	tsaURL, tsaRoots                                          string
+	tsaInterval                                               time.Duration
 }
 
 func runServe(e *env, args []string) error {
@@ -111,6 +119,9 @@ func runServe(e *env, args []string) error {
 	fl.StringVar(&f.policy, "policy", "", "")
 	fl.StringVar(&f.witnessState, "witness-state", "", "")
 	fl.DurationVar(&f.witnessWait, "witness-wait", 0, "")
+	fl.StringVar(&f.tsaURL, "tsa", "", "")
+	fl.StringVar(&f.tsaRoots, "tsa-roots", "", "")
+	fl.DurationVar(&f.tsaInterval, "tsa-interval", 0, "")
 	config := fl.String("config", "", "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
@@ -146,7 +157,11 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	lg := newLogger(e, f.verbose)
-	l, where, size, err := openServeLog(e.ctx, &f, key, sealog.Options{Key: key, Logger: lg})
+	lopts := sealog.Options{Key: key, Logger: lg}
+	if err := serveTimestamper(&f, &lopts); err != nil {
+		return err
+	}
+	l, where, size, err := openServeLog(e.ctx, &f, key, lopts)
 	if err != nil {
 		return err
 	}

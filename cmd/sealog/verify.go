@@ -14,6 +14,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/compat"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -21,6 +22,7 @@ var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a log (sealog, Spine, spanforge, immutable-logging)",
 	usage: `Usage: sealog verify DIR [--key FILE.pub] [--keys FILE] [--checkpoint FILE]... [--policy FILE]
+                     [--tsa-roots CA.pem]
                      [--state FILE [--full]] [--strict] [--all-signatures] [--all-problems]
                      [--json | -q | --sign-report KEY]
        sealog verify --format spine DIR [--key KEYID=HEX]... [--keys FILE] [--trust FILE] [--anchor FILE] [--json | -q]
@@ -79,6 +81,10 @@ Flags:
                         point (repeatable)
     --witness KEY       sealog: a trusted witness's cosignature/v1 key: its cosignatures
                         on --checkpoint files made before a revocation still count
+    --tsa-roots FILE    the CAs (PEM) of the time-stamping authorities you trust:
+                        each RFC 3161 timestamp in the log must chain to one;
+                        the report says before which time each range of
+                        entries existed (docs/TIME.md)
     --format F          sealog, spine, spanforge or immutable-logging (default: detect)
     --keys FILE         sealog: trusted verifier keys, one a line (# comments): a
                         rotated log is valid if its chain of keys holds one of them;
@@ -108,7 +114,7 @@ type verifyFlags struct {
 	keys, checkpoints, secrets         stringsFlag
 	revocations, witnesses             stringsFlag
 	keysFile, trust, anchor, format    string
-	policy                             string
+	policy, tsaRoots                   string
 	asJSON, quiet, allSigs, noProgress bool
 	// state is --state FILE; full (--full) reads every entry even then.
 	state string
@@ -147,6 +153,7 @@ func addVerifyFlags(fl *flag.FlagSet, f *verifyFlags) {
 	fl.BoolVar(&f.strict, "strict", false, "")
 	fl.StringVar(&f.signReport, "sign-report", "", "")
 	fl.BoolVar(&f.allProblems, "all-problems", false, "")
+	fl.StringVar(&f.tsaRoots, "tsa-roots", "", "")
 }
 
 // sealogOnly reports the sealog-only flags given, for legacy formats to
@@ -157,7 +164,7 @@ func (f *verifyFlags) sealogOnly() []string {
 		name string
 		set  bool
 	}{{"--checkpoint", len(f.checkpoints) > 0}, {"--all-signatures", f.allSigs}, {"--state", f.state != ""},
-		{"--full", f.full}, {"--strict", f.strict}, {"--sign-report", f.signReport != ""}} {
+		{"--full", f.full}, {"--strict", f.strict}, {"--sign-report", f.signReport != ""}, {"--tsa-roots", f.tsaRoots != ""}} {
 		if x.set {
 			out = append(out, x.name)
 		}
@@ -254,6 +261,11 @@ func verifySealog(e *env, f *verifyFlags, pos []string, detected string) error {
 	if f.asJSON || f.signReport != "" || f.allProblems {
 		opts.MaxProblems = maxJSONProblems
 	}
+	roots, err := loadTSARoots(f.tsaRoots)
+	if err != nil {
+		return err
+	}
+	opts.Timestamps = tstoken.Checker{Roots: roots}
 	if len(f.keys) == 1 {
 		k, err := loadVerifierKeyIn(f.keys[0], in)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check an evidence bundle offline",
-	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub | --keys FILE] [--policy FILE] [--json | -q]
+	usage: `Usage: sealog verify-bundle BUNDLE [--key FILE.pub | --keys FILE] [--policy FILE] [--tsa-roots CA.pem] [--json | -q]
 
 Checks an evidence bundle made by 'sealog export', offline and without the
 rest of the log: the checkpoint's signature, each entry's exact line and
@@ -32,6 +32,8 @@ Flags:
                bundle's checkpoint is cosigned by its quorum; the log's key
                comes from the policy when --key is not given
     --keys F   a file of trusted verifier keys (docs/KEYS.md)
+    --tsa-roots FILE  the CAs (PEM) of the time-stamping authorities you
+               trust: the bundle's RFC 3161 timestamp must chain to one
     --json     print the result as JSON
     -q         print nothing; the exit code says it all
 
@@ -46,6 +48,7 @@ func runVerifyBundle(e *env, args []string) error {
 	fl := newFlags(c)
 	keyArg := fl.String("key", "", "")
 	keysFile := fl.String("keys", "", "")
+	tsaRoots := fl.String("tsa-roots", "", "")
 	asJSON := fl.Bool("json", false, "")
 	quiet := fl.Bool("q", false, "")
 	policyFile := fl.String("policy", "", "")
@@ -64,13 +67,17 @@ func runVerifyBundle(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	roots, err := loadTSARoots(*tsaRoots)
+	if err != nil {
+		return err
+	}
 	var pol *bundlePolicy
 	if *policyFile != "" {
 		if pol, vkey, err = bundleWithPolicy(*policyFile, data, vkey); err != nil {
 			return err
 		}
 	}
-	res, err := verifyBundleWith(data, vkey, *keysFile)
+	res, err := verifyBundleWith(data, vkey, *keysFile, roots)
 	if err != nil {
 		if errors.Is(err, bundle.ErrNotBundle) {
 			return ioError("%s: %v", pos[0], err).withHint("give a file written by 'sealog export'")
@@ -133,6 +140,7 @@ func writeBundleText(w io.Writer, r *bundle.Result, name, what string) {
 		}
 	}
 	fmt.Fprintf(w, "entries:     %d, %d proven in the checkpoint's tree\n", len(r.Entries), ok)
+	writeBundleTimestamp(w, r.Timestamp)
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem:     %s\n", p)
 	}

@@ -123,14 +123,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before the addresses are printed: whoever waits
+	// for them may stop the service at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	fmt.Println("http on", hl.Addr())
 	fmt.Println("grpc on", gl.Addr())
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(hl) }()
 	go func() { errc <- gs.Serve(gl) }()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	select {
 	case s := <-sig:
 		logger.Info("stopping", "signal", s.String())

@@ -48,6 +48,12 @@ type Config struct {
 	MaxRetries int
 	// Logger receives conflicts and failures; nil is silent.
 	Logger *slog.Logger
+	// Committed, if set, is called with the tree size and signed
+	// checkpoint of each batch once it is durable, before its callers
+	// are answered. It must not block (the log's timestamper only
+	// notes the newest) and must not keep the checkpoint's bytes past
+	// the call without copying them.
+	Committed func(size uint64, checkpoint []byte)
 }
 
 // Event is one event prepared for the log: encoded, salted and committed

@@ -205,6 +205,9 @@ func (s *sequencer) complete(bd *builder) {
 	if bd == nil {
 		return
 	}
+	if fn := s.c.cfg.Committed; fn != nil && len(bd.reqs) > 0 && bd.reqs[0].err == nil {
+		fn(bd.reqs[0].size, bd.reqs[0].note)
+	}
 	for _, r := range bd.reqs {
 		s.c.answer(r, r.err)
 	}

@@ -30,6 +30,9 @@ func (r *recovery) apply() error {
 	if err := r.removeCopies(); err != nil {
 		return err
 	}
+	if err := s.removePruned(r.prunedGone); err != nil {
+		return err
+	}
 	if err := r.writeDerived(); err != nil {
 		return err
 	}

@@ -65,6 +65,9 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	if seq >= h.Size {
 		return store.Line{}, fmt.Errorf("entry %d: %w", seq, store.ErrNotFound)
 	}
+	if err := s.checkPrunedRead(seq); err != nil {
+		return store.Line{}, err
+	}
 	b, err := s.readLineRaw(seq, nil)
 	if err != nil {
 		return store.Line{}, err
@@ -159,6 +162,11 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 	h, err := s.Head(ctx)
 	if err != nil {
 		return err
+	}
+	if from < min(to, h.Size) {
+		if err := s.checkPrunedRead(from); err != nil {
+			return err
+		}
 	}
 	return s.readLines(ctx, from, min(to, h.Size), fn)
 }

@@ -41,8 +41,9 @@ type recovery struct {
 	act    *activeTail // the last segment, when it is plain
 	newSeg bool        // start a new active segment (none, or the last is compressed)
 
-	dropCopies []string // compressed copies an interrupted compression left
-	ckWrite    []byte   // the checkpoint file to write; nil leaves it
+	dropCopies []string  // compressed copies an interrupted compression left
+	prunedGone []segment // segments below the prune point an interrupted prune left
+	ckWrite    []byte    // the checkpoint file to write; nil leaves it
 }
 
 // activeTail is the plan for the active segment.
@@ -88,8 +89,18 @@ func (r *recovery) plan() error {
 		r.newSeg = true
 		return r.planCheckpoint()
 	}
-	if s.segs[0].first != 0 {
-		return fmt.Errorf("%s: %w: the first segment, %s, starts at seq %d: the segments before it are missing", s.dir, store.ErrCorrupt, filepath.Base(s.segs[0].path), s.segs[0].first)
+	var start uint64 // where the first segment must start
+	if s.pruned != nil {
+		// A prune that wrote pruned.json may have been cut short before
+		// its segments were deleted: apply deletes them.
+		r.prunedGone = s.dropPruned()
+		start = s.pruned.Below
+	}
+	if s.segs[0].first != start {
+		if start == 0 {
+			return fmt.Errorf("%s: %w: the first segment, %s, starts at seq %d: the segments before it are missing", s.dir, store.ErrCorrupt, filepath.Base(s.segs[0].path), s.segs[0].first)
+		}
+		return fmt.Errorf("%s: %w: the first segment, %s, starts at seq %d, not at the prune point %d (%s)", s.dir, store.ErrCorrupt, filepath.Base(s.segs[0].path), s.segs[0].first, start, layout.PrunedFile)
 	}
 	last := len(s.segs) - 1
 	from := last
@@ -98,6 +109,11 @@ func (r *recovery) plan() error {
 			s.log.Warn("rebuilding the index and hashes files from all segments", "reason", err)
 			*sc = scanner{origin: s.meta.Origin}
 			from = 0
+			if s.pruned != nil {
+				if err := s.prunedStart(sc); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	r.base = s.segs[from].first
@@ -154,6 +170,9 @@ func (r *recovery) plan() error {
 func (s *Store) loadState(sc *scanner, t0 uint64) error {
 	if err := s.checkDerived(t0); err != nil {
 		return err
+	}
+	if s.pruned != nil && t0 == s.pruned.Below {
+		return s.prunedStart(sc) // entry t0-1 is gone; pruned.json holds its link and tree
 	}
 	edge, err := tree.Load(t0, hashReader{s})
 	if err != nil {

@@ -59,13 +59,14 @@ type Store struct {
 	// read it) and the identity check's state.
 	syncMu sync.Mutex
 
-	mu          sync.RWMutex // guards head, staged, stagedFirst, segs, closed and poisoned
+	mu          sync.RWMutex // guards head, staged, stagedFirst, segs, closed, poisoned and pruned
 	head        store.Head   // committed (synced): what readers see
 	staged      store.Head   // after the last batch written; head when none is unsynced
 	stagedFirst uint64       // the first seq of the last batch staged
 	segs        []segment    // every segment, the active one last
 	closed      bool
-	poisoned    error // the first write or sync failure
+	poisoned    error          // the first write or sync failure
+	pruned      *layout.Pruned // the prune point (pruned.json); nil if never pruned
 
 	// Set when the store is opened (the writer's, by recovery), before
 	// any concurrent use.
@@ -194,6 +195,9 @@ func (s *Store) open() error {
 	segs, dups, err := layout.Segments(s.dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	if s.pruned, err = layout.ReadPruned(s.dir); err != nil {
+		return fmt.Errorf("%s: %w: %w", s.dir, store.ErrCorrupt, err)
 	}
 	for _, sg := range segs {
 		s.segs = append(s.segs, segment{first: sg.First, path: sg.Path, compressed: sg.Compressed})

@@ -48,6 +48,7 @@ type DB struct {
 	ends   []uint64                 // guarded by mu: sizes at which committed batches end, ascending
 	head   store.Head               // guarded by mu
 	fault  func(*store.Batch) error // guarded by mu: see FailAppend
+	tsrs   map[uint64][]byte        // guarded by mu: timestamp responses by tree size
 }
 
 // NewDB returns an empty log with identity meta.
