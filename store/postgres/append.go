@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 	if s.readOnly {
 		return store.Head{}, fmt.Errorf("postgres: %w", store.ErrReadOnly)
 	}
-	r, err := batchRows(b)
+	r, err := sqlrows.FromBatch(b)
 	if err != nil {
 		return store.Head{}, fmt.Errorf("postgres: malformed batch at %d: %w", b.First, err)
 	}
@@ -73,7 +74,7 @@ type querier interface {
 
 // appendFast runs the append statement on its own; if the head had moved,
 // it takes the turn and returns the conflict.
-func (s *Store) appendFast(ctx context.Context, b *store.Batch, r *rows) error {
+func (s *Store) appendFast(ctx context.Context, b *store.Batch, r *sqlrows.Rows) error {
 	ok, err := s.appendStatement(ctx, s.pool, b, r)
 	if err != nil || ok {
 		return err
@@ -84,7 +85,7 @@ func (s *Store) appendFast(ctx context.Context, b *store.Batch, r *rows) error {
 // appendLocked begins a transaction, locks the head row, and appends b in
 // it (appendInTurn): after a lost race, that takes the turn and returns
 // the conflict.
-func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *rows) error {
+func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *sqlrows.Rows) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: appending at %d: %w", b.First, err)
@@ -101,7 +102,7 @@ func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *rows) error
 // lock, and commits; or keeps the turn, if b does not start at the head,
 // and returns the conflict. A batch refused (a bad erasure) or an error
 // ends the turn.
-func (s *Store) appendInTurn(ctx context.Context, t *turn, b *store.Batch, r *rows) error {
+func (s *Store) appendInTurn(ctx context.Context, t *turn, b *store.Batch, r *sqlrows.Rows) error {
 	if t.head.Size != b.First {
 		s.keepTurn(ctx, t)
 		return &store.ConflictError{First: b.First, Head: t.head}
@@ -135,11 +136,11 @@ func (s *Store) appendInTurn(ctx context.Context, t *turn, b *store.Batch, r *ro
 
 // appendStatement runs the conditional append statement on q. ok is false
 // if the head's size was not b.First, and nothing was written.
-func (s *Store) appendStatement(ctx context.Context, q querier, b *store.Batch, r *rows) (ok bool, err error) {
+func (s *Store) appendStatement(ctx context.Context, q querier, b *store.Batch, r *sqlrows.Rows) (ok bool, err error) {
 	h := b.Head()
 	tag, err := q.Exec(ctx, s.q.appendBatch,
 		int64(b.First), int64(h.Size), h.LastLeaf[:], h.LastTime, h.Checkpoint,
-		r.times, r.kinds, r.actors, r.resources, r.leaves, r.nodes, r.lines)
+		r.Times, r.Kinds, r.Actors, r.Resources, r.Leaves, r.Nodes, r.Lines)
 	if err != nil {
 		return false, fmt.Errorf("postgres: appending %d entries at %d: %w", len(b.Ends), b.First, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -70,7 +71,7 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Line{}, err
 	}
-	if seq > maxSeq {
+	if seq > sqlrows.MaxSeq {
 		return store.Line{}, fmt.Errorf("postgres: entry %d: %w", seq, store.ErrNotFound)
 	}
 	l := store.Line{Seq: seq}
@@ -183,7 +184,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 func (s *Store) readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
 	seqs := make([]int64, 0, len(indexes))
 	for _, idx := range indexes {
-		seq, _, ok := hashEntry(idx)
+		seq, _, ok := sqlrows.HashEntry(idx)
 		if !ok {
 			return nil, fmt.Errorf("postgres: hash %d is outside every tree: %w", idx, store.ErrNotFound)
 		}
@@ -211,7 +212,7 @@ func (s *Store) readHashes(ctx context.Context, q querier, indexes []int64) ([]t
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, idx := range indexes {
-		seq, level, _ := hashEntry(idx)
+		seq, level, _ := sqlrows.HashEntry(idx)
 		st, ok := found[seq]
 		if !ok {
 			return nil, fmt.Errorf("postgres: hash %d (entry %d) is outside the committed tree: %w", idx, seq, store.ErrNotFound)

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlitelib "modernc.org/sqlite/lib"
 
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 	if err := s.poisoned.Load(); err != nil {
 		return store.Head{}, fmt.Errorf("sqlite: %s: %w (after: %v)", s.path, store.ErrPoisoned, *err)
 	}
-	r, err := batchRows(b)
+	r, err := sqlrows.FromBatch(b)
 	if err != nil {
 		return store.Head{}, fmt.Errorf("sqlite: malformed batch at %d: %w", b.First, err)
 	}
@@ -59,7 +60,7 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 }
 
 // appendLocked is Append with s.appendMu held.
-func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *rows) (store.Head, error) {
+func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *sqlrows.Rows) (store.Head, error) {
 	var err error
 	t := s.takeTurn()
 	if t == nil {
@@ -115,7 +116,7 @@ func (s *Store) begin(ctx context.Context) (*turn, error) {
 const insertChunk = 1 << (insertSizes - 1)
 
 // appendIn writes b in tx, whose head is b.First.
-func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, b *store.Batch, r *rows) error {
+func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, b *store.Batch, r *sqlrows.Rows) error {
 	var erased map[uint64][]byte
 	if len(b.Erasures) > 0 {
 		var err error
@@ -133,7 +134,7 @@ func (s *Store) appendIn(ctx context.Context, tx *sql.Tx, b *store.Batch, r *row
 		}
 		args = args[:0]
 		for i := lo; i < lo+n; i++ {
-			args = append(args, int64(b.First)+int64(i), r.times[i], orNull(r.kinds[i]), orNull(r.actors[i]), orNull(r.resources[i]), r.leaves[i], r.nodes[i], r.lines[i])
+			args = append(args, int64(b.First)+int64(i), r.Times[i], orNull(r.Kinds[i]), orNull(r.Actors[i]), orNull(r.Resources[i]), r.Leaves[i], r.Nodes[i], r.Lines[i])
 		}
 		if _, err := tx.StmtContext(ctx, s.ws.inserts[bits.Len(uint(n))-1]).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("sqlite: appending %d entries at %d: %w", len(b.Ends), b.First, err)

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -66,7 +67,7 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Line{}, err
 	}
-	if seq > maxSeq {
+	if seq > sqlrows.MaxSeq {
 		return store.Line{}, fmt.Errorf("sqlite: entry %d: %w", seq, store.ErrNotFound)
 	}
 	l := store.Line{Seq: seq}
@@ -175,7 +176,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	}
 	args := make([]any, 0, len(indexes))
 	for _, idx := range indexes {
-		seq, _, ok := hashEntry(idx)
+		seq, _, ok := sqlrows.HashEntry(idx)
 		if !ok {
 			return nil, fmt.Errorf("sqlite: hash %d is outside every tree: %w", idx, store.ErrNotFound)
 		}
@@ -204,7 +205,7 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, idx := range indexes {
-		seq, level, _ := hashEntry(idx)
+		seq, level, _ := sqlrows.HashEntry(idx)
 		st, ok := found[seq]
 		if !ok {
 			return nil, fmt.Errorf("sqlite: hash %d (entry %d) is outside the committed tree: %w", idx, seq, store.ErrNotFound)

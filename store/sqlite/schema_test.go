@@ -201,32 +201,3 @@ func queryInt(t testing.TB, path, q string, args ...any) int64 {
 	}
 	return n.Int64
 }
-
-// TestSharedFilesInStep: batch.go and columns.go are the PostgreSQL
-// store's, so that both backends check batches and fill query columns
-// alike.
-func TestSharedFilesInStep(t *testing.T) {
-	for _, name := range []string{"batch.go", "columns.go", "batch_test.go", "columns_test.go"} {
-		a, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join("..", "postgres", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body(a) != body(b) {
-			t.Errorf("%s differs from ../postgres/%s: change both", name, name)
-		}
-	}
-}
-
-// body is a Go file after its package clause and the comment that
-// follows it.
-func body(b []byte) string {
-	s := string(b)
-	if i := strings.Index(s, "\nimport "); i >= 0 {
-		return s[i:]
-	}
-	return s
-}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlrows
 
 import (
 	"testing"
@@ -14,14 +14,14 @@ func TestHashEntry(t *testing.T) {
 	for seq := int64(0); seq < 5000; seq++ {
 		first, next := tlog.StoredHashIndex(0, seq), tlog.StoredHashIndex(0, seq+1)
 		for idx := first; idx < next; idx++ {
-			got, level, ok := hashEntry(idx)
+			got, level, ok := HashEntry(idx)
 			if !ok || got != uint64(seq) || level != int(idx-first) {
 				t.Fatalf("hashEntry(%d) = %d, %d, %t; want entry %d, level %d", idx, got, level, ok, seq, idx-first)
 			}
 		}
 	}
 	for _, idx := range []int64{-1, 1 << 62, 1<<63 - 1} {
-		if _, _, ok := hashEntry(idx); ok {
+		if _, _, ok := HashEntry(idx); ok {
 			t.Errorf("hashEntry(%d) is ok", idx)
 		}
 	}
@@ -30,7 +30,7 @@ func TestHashEntry(t *testing.T) {
 func BenchmarkBatchRows(b *testing.B) {
 	batch := storetest.NewBuilder("w").Batch(64)
 	for b.Loop() {
-		if _, err := batchRows(batch); err != nil {
+		if _, err := FromBatch(batch); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlrows
 
 import (
 	"strings"
@@ -25,7 +25,7 @@ func TestEventColumns(t *testing.T) {
 		{"a member after the payload", `{"kind":"a","payload":{"x":"}"},"kind":"b"}`, "b", "", "", false},
 		{"too long", `{"kind":"k","resource":"` + long + `","payload":{}}`, "k", "", long[:1024], true},
 	} {
-		kind, actor, resource, err := eventColumns([]byte(c.event))
+		kind, actor, resource, err := EventColumns([]byte(c.event))
 		if err != nil || kind != c.kind || actor != c.actor || resource != c.resource {
 			t.Errorf("%s: eventColumns = %q, %q, %q, %v; want %q, %q, %q", c.name, kind, actor, resource, err, c.kind, c.actor, c.resource)
 		}
@@ -33,7 +33,7 @@ func TestEventColumns(t *testing.T) {
 			t.Errorf("%s: read in place %t, want %t", c.name, ok, c.canonical)
 		}
 	}
-	if _, _, _, err := eventColumns([]byte(`{"payload":{}}`)); err == nil {
+	if _, _, _, err := EventColumns([]byte(`{"payload":{}}`)); err == nil {
 		t.Error("an event without a kind gave columns")
 	}
 }

@@ -1,7 +1,8 @@
-package postgres
-
-// store/sqlite/batch.go is the same as this file, so that both backends
-// check batches alike: change both.
+// Package sqlrows turns batches into the rows of the SQL stores'
+// entries tables (store/postgres, store/sqlite), so that both backends
+// check batches and fill their query columns (kind, actor, resource,
+// time) alike.
+package sqlrows
 
 import (
 	"bytes"
@@ -15,24 +16,24 @@ import (
 	"github.com/sealog/sealog/store"
 )
 
-// maxSeq is the largest seq a log holds: tlog's tree sizes are int64.
-const maxSeq = math.MaxInt64 - 1
+// MaxSeq is the largest seq a log holds: tlog's tree sizes are int64.
+const MaxSeq = math.MaxInt64 - 1
 
-// rows are a batch's entries as the entries table's columns, one slice
-// per column, for the arrays of appendBatch.
-type rows struct {
-	times                    []int64
-	kinds, actors, resources []string
-	leaves, nodes, lines     [][]byte
+// Rows are a batch's entries as the entries table's columns, one slice
+// per column, for a backend's insert.
+type Rows struct {
+	Times                    []int64
+	Kinds, Actors, Resources []string
+	Leaves, Nodes, Lines     [][]byte
 }
 
-// batchRows checks that b is shaped as the contract says — one leaf and
+// FromBatch checks that b is shaped as the contract says — one leaf and
 // one newline-terminated line per entry, each line an entry at its seq,
 // and the stored hashes of exactly its entries — and returns its rows.
 // The rows alias b's buffers. The query columns (time, kind, actor,
 // resource) are copied out of each line; the line itself is stored as it
 // is.
-func batchRows(b *store.Batch) (*rows, error) {
+func FromBatch(b *store.Batch) (*Rows, error) {
 	n := len(b.Ends)
 	switch {
 	case n == 0:
@@ -43,16 +44,16 @@ func batchRows(b *store.Batch) (*rows, error) {
 		return nil, fmt.Errorf("the last line ends at %d, not at the end of the %d bytes", b.Ends[n-1], len(b.Lines))
 	case len(b.Checkpoint) == 0:
 		return nil, errors.New("no checkpoint")
-	case b.First > maxSeq || uint64(n) > maxSeq-b.First:
+	case b.First > MaxSeq || uint64(n) > MaxSeq-b.First:
 		return nil, fmt.Errorf("%d entries at %d run past the largest seq", n, b.First)
 	}
 	first := tlog.StoredHashIndex(0, int64(b.First))
 	if want := tlog.StoredHashCount(int64(b.Size())) - first; int64(len(b.Hashes)) != want {
 		return nil, fmt.Errorf("%d stored hashes for %d entries, want %d", len(b.Hashes), n, want)
 	}
-	r := &rows{
-		times: make([]int64, n), kinds: make([]string, n), actors: make([]string, n), resources: make([]string, n),
-		leaves: make([][]byte, n), nodes: make([][]byte, n), lines: make([][]byte, n),
+	r := &Rows{
+		Times: make([]int64, n), Kinds: make([]string, n), Actors: make([]string, n), Resources: make([]string, n),
+		Leaves: make([][]byte, n), Nodes: make([][]byte, n), Lines: make([][]byte, n),
 	}
 	start := 0
 	for i, end := range b.Ends {
@@ -68,9 +69,9 @@ func batchRows(b *store.Batch) (*rows, error) {
 		if p.Seq != seq {
 			return nil, fmt.Errorf("entry %d: the line says seq %d", seq, p.Seq)
 		}
-		r.times[i], r.lines[i] = p.Time, line
+		r.Times[i], r.Lines[i] = p.Time, line
 		if !p.Erased {
-			if r.kinds[i], r.actors[i], r.resources[i], err = eventColumns(p.Event); err != nil {
+			if r.Kinds[i], r.Actors[i], r.Resources[i], err = EventColumns(p.Event); err != nil {
 				return nil, fmt.Errorf("entry %d: %w", seq, err)
 			}
 		}
@@ -81,8 +82,8 @@ func batchRows(b *store.Batch) (*rows, error) {
 		if b.Hashes[lo] != b.Leaves[i] {
 			return nil, fmt.Errorf("leaf %d differs from its stored hash", i)
 		}
-		r.leaves[i] = b.Hashes[lo][:]
-		r.nodes[i] = hashBytes(b.Hashes[lo+1 : hi])
+		r.Leaves[i] = b.Hashes[lo][:]
+		r.Nodes[i] = hashBytes(b.Hashes[lo+1 : hi])
 		start = end
 	}
 	return r, nil
@@ -97,12 +98,12 @@ func hashBytes(hs []tlog.Hash) []byte {
 	return out
 }
 
-// hashEntry returns the entry whose append stored the hash at tlog index
+// HashEntry returns the entry whose append stored the hash at tlog index
 // idx, and the hash's level: the hash of level L and index n in that level
 // is stored with entry (n+1)·2^L − 1, level 0 being its leaf. ok is false
 // for a negative index, and for one of 2^62 or more, which only a tree of
 // more than 2^61 entries holds (tlog's index arithmetic overflows there).
-func hashEntry(idx int64) (seq uint64, level int, ok bool) {
+func HashEntry(idx int64) (seq uint64, level int, ok bool) {
 	if idx < 0 || idx >= 1<<62 {
 		return 0, 0, false
 	}

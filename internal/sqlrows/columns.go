@@ -1,7 +1,4 @@
-package sqlite
-
-// This file is the same as store/postgres/columns.go, so that both
-// backends check batches and fill their query columns alike: change both.
+package sqlrows
 
 import (
 	"bytes"
@@ -17,13 +14,13 @@ import (
 // line keeps the whole value.
 const maxColumn = 1024
 
-// eventColumns returns the kind, actor and resource of an event as the
+// EventColumns returns the kind, actor and resource of an event as the
 // query columns hold them: cut at maxColumn bytes, NUL (which PostgreSQL
 // text cannot hold) replaced by U+FFFD. The canonical event that the Log
 // writes, {"kind":K[,"actor":A][,"resource":R],"payload":{…}} with strings
 // that need no unescaping, is read in place; anything else is decoded in
 // full by format.ParseEvent.
-func eventColumns(event []byte) (kind, actor, resource string, err error) {
+func EventColumns(event []byte) (kind, actor, resource string, err error) {
 	if k, a, r, ok := canonicalColumns(event); ok {
 		return k, a, r, nil
 	}
