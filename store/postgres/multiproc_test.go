@@ -14,6 +14,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store/postgres"
+	"github.com/sealog/sealog/store/storetest"
 )
 
 // writerSpec is what the parent tells a writer child.
@@ -52,7 +53,7 @@ func writerChild(arg string) {
 	if err != nil {
 		fail(err)
 	}
-	aw, err := newAckWriter(spec.Acks)
+	aw, err := storetest.NewAckWriter(spec.Acks)
 	if err != nil {
 		fail(err)
 	}
@@ -81,13 +82,13 @@ func writerChild(arg string) {
 				}
 				mu.Unlock()
 				if err == nil {
-					aw.acks <- ack{r.Seq, r.LeafHash}
+					aw.Acks <- storetest.Ack{Seq: r.Seq, Leaf: r.LeafHash}
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if err := aw.close(); err != nil {
+	if err := aw.Close(); err != nil {
 		fail(err)
 	}
 	ls := l.Stats()
@@ -134,7 +135,7 @@ func TestMultiProcess(t *testing.T) {
 		go func() { defer wg.Done(); rcs[i] = cmd.Wait() }()
 	}
 	wg.Wait()
-	var acks []ack
+	var acks []storetest.Ack
 	var total writerStats
 	for i := range children {
 		if rcs[i] != nil {
@@ -148,7 +149,7 @@ func TestMultiProcess(t *testing.T) {
 		if s.Failed > 0 {
 			t.Errorf("writer %d: %d appends failed; the first: %s", i, s.Failed, s.FirstError)
 		}
-		a := readAcks(t, filepath.Join(dir, fmt.Sprint("acks", i)))
+		a := storetest.ReadAcks(t, filepath.Join(dir, fmt.Sprint("acks", i)))
 		if int64(len(a)) != s.Acked {
 			t.Fatalf("writer %d acknowledged %d appends but recorded %d", i, s.Acked, len(a))
 		}
@@ -163,8 +164,8 @@ func TestMultiProcess(t *testing.T) {
 
 	st := open(t, d, schema, postgres.Options{ReadOnly: true})
 	defer st.Close()
-	leaves := checkLog(t, ctx, st, vkey)
-	checkAcks(t, leaves, acks)
+	leaves := storetest.CheckLog(t, ctx, st, vkey)
+	storetest.CheckAcks(t, leaves, acks)
 	checkTables(t, d, schema, uint64(len(leaves)))
 	if uint64(len(leaves)) != uint64(total.Acked) {
 		t.Errorf("the log has %d entries, the writers acknowledged %d (and none failed)", len(leaves), total.Acked)

@@ -14,6 +14,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store/postgres"
+	"github.com/sealog/sealog/store/storetest"
 )
 
 // restartServer restarts the local PostgreSQL cluster, as an operator
@@ -70,7 +71,7 @@ func TestServerRestart(t *testing.T) {
 
 	var (
 		mu        sync.Mutex
-		acks      []ack
+		acks      []storetest.Ack
 		failures  []error
 		afterAcks atomic.Int64 // acknowledged after the restart
 		restarted atomic.Bool
@@ -92,7 +93,7 @@ func TestServerRestart(t *testing.T) {
 				if err != nil {
 					failures = append(failures, err)
 				} else {
-					acks = append(acks, ack{r.Seq, r.LeafHash})
+					acks = append(acks, storetest.Ack{Seq: r.Seq, Leaf: r.LeafHash})
 				}
 				mu.Unlock()
 				if err != nil {
@@ -126,8 +127,8 @@ func TestServerRestart(t *testing.T) {
 			shown++
 		}
 	}
-	leaves := checkLog(t, ctx, st, vkey)
-	checkAcks(t, leaves, acks)
+	leaves := storetest.CheckLog(t, ctx, st, vkey)
+	storetest.CheckAcks(t, leaves, acks)
 	checkTables(t, d, schema, uint64(len(leaves)))
 	t.Logf("the log has %d entries, %d acknowledged", len(leaves), len(acks))
 }

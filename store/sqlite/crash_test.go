@@ -18,6 +18,7 @@ import (
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store/sqlite"
+	"github.com/sealog/sealog/store/storetest"
 )
 
 // childSpec is what the parent tells a child process.
@@ -50,7 +51,7 @@ func crashChild(arg string) {
 	if err != nil {
 		fail(err)
 	}
-	aw, err := newAckWriter(spec.Acks)
+	aw, err := storetest.NewAckWriter(spec.Acks)
 	if err != nil {
 		fail(err)
 	}
@@ -92,7 +93,7 @@ func crashChild(arg string) {
 					rs = []sealog.Receipt{r}
 				}
 				for _, r := range rs {
-					aw.acks <- ack{r.Seq, r.LeafHash}
+					aw.Acks <- storetest.Ack{Seq: r.Seq, Leaf: r.LeafHash}
 				}
 			}
 		}()
@@ -133,10 +134,10 @@ func TestCrash(t *testing.T) {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		before := len(readAcks(t, acksPath))
+		before := len(storetest.ReadAcks(t, acksPath))
 		// Kill it once it has acknowledged something, a random while later.
 		testkit.Eventually(t, 30*time.Second, fmt.Sprintf("round %d: the writer's first acknowledgement", round), func() bool {
-			return len(readAcks(t, acksPath)) > before || len(exited) > 0
+			return len(storetest.ReadAcks(t, acksPath)) > before || len(exited) > 0
 		})
 		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
@@ -149,9 +150,9 @@ func TestCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: opening after the kill: %v", round, err)
 		}
-		leaves := checkLog(t, ctx, st, vkey)
-		acks := readAcks(t, acksPath)
-		checkAcks(t, leaves, acks)
+		leaves := storetest.CheckLog(t, ctx, st, vkey)
+		acks := storetest.ReadAcks(t, acksPath)
+		storetest.CheckAcks(t, leaves, acks)
 		if len(leaves) < last {
 			t.Fatalf("round %d: the log shrank from %d to %d entries", round, last, len(leaves))
 		}

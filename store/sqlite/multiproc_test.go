@@ -14,6 +14,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/store/sqlite"
+	"github.com/sealog/sealog/store/storetest"
 )
 
 // writerStats is what a writer child reports on stdout when it is done.
@@ -45,7 +46,7 @@ func writerChild(arg string) {
 	if err != nil {
 		fail(err)
 	}
-	aw, err := newAckWriter(spec.Acks)
+	aw, err := storetest.NewAckWriter(spec.Acks)
 	if err != nil {
 		fail(err)
 	}
@@ -73,13 +74,13 @@ func writerChild(arg string) {
 				}
 				mu.Unlock()
 				if err == nil {
-					aw.acks <- ack{r.Seq, r.LeafHash}
+					aw.Acks <- storetest.Ack{Seq: r.Seq, Leaf: r.LeafHash}
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if err := aw.close(); err != nil {
+	if err := aw.Close(); err != nil {
 		fail(err)
 	}
 	ls := l.Stats()
@@ -117,7 +118,7 @@ func TestMultiProcess(t *testing.T) {
 		outs  [children]strings.Builder
 		errs  [children]strings.Builder
 		rcs   [children]error
-		acks  []ack
+		acks  []storetest.Ack
 		total writerStats
 	)
 	for i := range children {
@@ -143,7 +144,7 @@ func TestMultiProcess(t *testing.T) {
 		if s.Failed > 0 {
 			t.Errorf("writer %d: %d appends failed; the first: %s", i, s.Failed, s.FirstError)
 		}
-		a := readAcks(t, filepath.Join(dir, fmt.Sprint("acks", i)))
+		a := storetest.ReadAcks(t, filepath.Join(dir, fmt.Sprint("acks", i)))
 		if int64(len(a)) != s.Acked || s.Acked == 0 {
 			t.Fatalf("writer %d acknowledged %d appends and recorded %d", i, s.Acked, len(a))
 		}
@@ -160,8 +161,8 @@ func TestMultiProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	leaves := checkLog(t, ctx, st, vkey)
-	checkAcks(t, leaves, acks)
+	leaves := storetest.CheckLog(t, ctx, st, vkey)
+	storetest.CheckAcks(t, leaves, acks)
 	if int64(len(leaves)) != total.Acked {
 		t.Errorf("the log has %d entries, the writers acknowledged %d (and none failed)", len(leaves), total.Acked)
 	}

@@ -1,4 +1,4 @@
-package postgres_test
+package storetest
 
 import (
 	"bufio"
@@ -19,12 +19,12 @@ import (
 	"github.com/sealog/sealog/tree"
 )
 
-// checkLog reads the whole log in s as a verifier would and fails the
+// CheckLog reads the whole log in s as a verifier would and fails the
 // test unless it has no gap and no fork: every line parses, has its seq,
 // chains to the one before by prev, hashes to the leaf the store gives,
 // and the tree of all the leaves has the root that the head's checkpoint
 // signs (with vkey). It returns the leaf hash of every entry.
-func checkLog(t testing.TB, ctx context.Context, s store.Store, vkey string) []tlog.Hash {
+func CheckLog(t testing.TB, ctx context.Context, s store.Store, vkey string) []tlog.Hash {
 	t.Helper()
 	h, err := s.Head(ctx)
 	if err != nil {
@@ -81,38 +81,41 @@ func checkLog(t testing.TB, ctx context.Context, s store.Store, vkey string) []t
 	return leaves
 }
 
-// ack is an acknowledged append: the seq and leaf hash of its receipt.
-type ack struct {
-	seq  uint64
-	leaf tlog.Hash
+// Ack is an acknowledged append: the seq and leaf hash of its receipt.
+type Ack struct {
+	Seq  uint64
+	Leaf tlog.Hash
 }
 
-// ackWriter records acknowledgements in a file, one "seq leafhex" line
+// AckWriter records acknowledgements in a file, one "seq leafhex" line
 // each, and fsyncs the file after each group it writes.
-type ackWriter struct {
-	acks chan ack
+type AckWriter struct {
+	// Acks takes each acknowledgement to record.
+	Acks chan Ack
 	done chan error
 }
 
-func newAckWriter(path string) (*ackWriter, error) {
+// NewAckWriter starts recording acknowledgements in the file at path
+// (appended to, created if missing).
+func NewAckWriter(path string) (*AckWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	w := &ackWriter{acks: make(chan ack, 4096), done: make(chan error, 1)}
+	w := &AckWriter{Acks: make(chan Ack, 4096), done: make(chan error, 1)}
 	go func() {
 		bw := bufio.NewWriter(f)
 		var err error
-		for a := range w.acks {
-			fmt.Fprintf(bw, "%d %x\n", a.seq, a.leaf[:])
+		for a := range w.Acks {
+			fmt.Fprintf(bw, "%d %x\n", a.Seq, a.Leaf[:])
 			for more := true; more; {
 				select {
-				case a, ok := <-w.acks:
+				case a, ok := <-w.Acks:
 					if !ok {
 						more = false
 						break
 					}
-					fmt.Fprintf(bw, "%d %x\n", a.seq, a.leaf[:])
+					fmt.Fprintf(bw, "%d %x\n", a.Seq, a.Leaf[:])
 				default:
 					more = false
 				}
@@ -132,15 +135,15 @@ func newAckWriter(path string) (*ackWriter, error) {
 	return w, nil
 }
 
-// close writes what is left and closes the file.
-func (w *ackWriter) close() error {
-	close(w.acks)
+// Close writes what is left and closes the file.
+func (w *AckWriter) Close() error {
+	close(w.Acks)
 	return <-w.done
 }
 
-// readAcks reads an ack file; a torn last line (the writer was killed) is
+// ReadAcks reads an ack file; a torn last line (the writer was killed) is
 // skipped.
-func readAcks(t testing.TB, path string) []ack {
+func ReadAcks(t testing.TB, path string) []Ack {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
@@ -149,7 +152,7 @@ func readAcks(t testing.TB, path string) []ack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []ack
+	var out []Ack
 	for line := range strings.Lines(string(b)) {
 		seqS, leafS, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		seq, err := strconv.ParseUint(seqS, 10, 64)
@@ -157,28 +160,28 @@ func readAcks(t testing.TB, path string) []ack {
 		if !ok || err != nil || herr != nil || len(leaf) != tlog.HashSize || !strings.HasSuffix(line, "\n") {
 			continue
 		}
-		a := ack{seq: seq}
-		copy(a.leaf[:], leaf)
+		a := Ack{Seq: seq}
+		copy(a.Leaf[:], leaf)
 		out = append(out, a)
 	}
 	return out
 }
 
-// checkAcks fails the test unless every acknowledged entry is in the log
+// CheckAcks fails the test unless every acknowledged entry is in the log
 // with its leaf hash.
-func checkAcks(t testing.TB, leaves []tlog.Hash, acks []ack) {
+func CheckAcks(t testing.TB, leaves []tlog.Hash, acks []Ack) {
 	t.Helper()
 	seen := make(map[uint64]bool, len(acks))
 	for _, a := range acks {
-		if seen[a.seq] {
-			t.Fatalf("entry %d was acknowledged twice", a.seq)
+		if seen[a.Seq] {
+			t.Fatalf("entry %d was acknowledged twice", a.Seq)
 		}
-		seen[a.seq] = true
-		if a.seq >= uint64(len(leaves)) {
-			t.Fatalf("acknowledged entry %d is missing: the log has %d entries", a.seq, len(leaves))
+		seen[a.Seq] = true
+		if a.Seq >= uint64(len(leaves)) {
+			t.Fatalf("acknowledged entry %d is missing: the log has %d entries", a.Seq, len(leaves))
 		}
-		if leaves[a.seq] != a.leaf {
-			t.Fatalf("acknowledged entry %d has leaf %x in the log, %x in its receipt", a.seq, leaves[a.seq], a.leaf)
+		if leaves[a.Seq] != a.Leaf {
+			t.Fatalf("acknowledged entry %d has leaf %x in the log, %x in its receipt", a.Seq, leaves[a.Seq], a.Leaf)
 		}
 	}
 }
