@@ -63,7 +63,8 @@ func runExportDir(e *env, args []string) error {
 	if _, isDB, err := databaseLog(pos[1]); err != nil {
 		return err
 	} else if isDB {
-		return usageError("export-dir: %s names a database; the copy is written to a directory", pos[1])
+		return usageError("export-dir: %s names a database; the copy is written to a directory", pos[1]).
+			withHint("give a new directory for the copy, like ./audit-copy")
 	}
 	if err := emptyDir(dir); err != nil {
 		return err
@@ -97,7 +98,7 @@ func runExportDir(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{"dir": dir, "entries": res.entries, "batches": res.batches, "origin": res.meta.Origin, "key": res.meta.Key})
 	}
-	fmt.Fprintf(e.stdout, "copied %d entries in %d batch%s from %s to %s\n", res.entries, res.batches, plural(res.batches, "es"), loc, dir)
+	fmt.Fprintf(e.stdout, "copied %d entr%s in %d batch%s from %s to %s\n", res.entries, map[bool]string{true: "y", false: "ies"}[res.entries == 1], res.batches, plural(res.batches, "es"), loc, dir)
 	for _, w := range res.warnings {
 		fmt.Fprintf(e.stderr, "sealog: warning: %s\n", w)
 	}

@@ -74,12 +74,18 @@ func databaseError(loc storeopen.Location, err error) error {
 	name := loc.String()
 	switch {
 	case errors.Is(err, store.ErrNotLog):
-		return ioError("%s holds no sealog log: %s", name, msg).
+		return ioError("%s holds no sealog log", name).
 			withHint("create one with 'sealog init %s --key FILE'", name)
 	case errors.Is(err, store.ErrSchema):
 		return ioError("%s", msg).withHint("every process on one database must run the same sealog version")
 	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):
 		return failError("%s", msg).withHint("run 'sealog verify %s' for a full report", name)
+	case strings.Contains(msg, "not by the key given"), strings.Contains(msg, "rotated out"):
+		return ioError("%s: %s", name, msg).
+			withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+	case strings.Contains(msg, "connecting") || strings.Contains(msg, "dial ") || strings.Contains(msg, "connect:"):
+		return ioError("%s", msg).
+			withHint("check that the database server is running and that the URL's host, port, user and database are right")
 	}
 	return ioError("%s", msg)
 }
