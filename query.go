@@ -90,9 +90,23 @@ func (l *Log) query(ctx context.Context, q Query, scan bool) iter.Seq2[Entry, er
 		sq.Until = max(q.Until.UnixNano(), 1)
 	}
 	return func(yield func(Entry, error) bool) {
+		// One head for the whole query: every entry is proven against its
+		// checkpoint, and entries appended meanwhile are not part of it.
+		h, err := l.Head(ctx)
+		if err != nil {
+			yield(Entry{}, err)
+			return
+		}
 		stop := errors.New("stop")
-		err := f.Find(ctx, sq, func(seq uint64) error {
-			e, err := l.Entry(ctx, seq)
+		err = f.Find(ctx, sq, func(seq uint64) error {
+			if seq >= h.Size {
+				return stop
+			}
+			line, err := l.st.ReadLine(ctx, seq)
+			if err != nil {
+				return err
+			}
+			e, err := l.decode(ctx, h.Checkpoint, line.Seq, line.Bytes)
 			if err != nil {
 				return err
 			}
