@@ -1,11 +1,8 @@
-//go:build unix
-
 package testkit
 
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -16,19 +13,19 @@ import (
 var pgLockPath = filepath.Join(os.TempDir(), "sealog-test-postgres.lock")
 
 // PostgresShared holds the PostgreSQL test lock shared until t ends.
-func PostgresShared(t testing.TB) { pgLock(t, syscall.LOCK_SH) }
+func PostgresShared(t testing.TB) { pgLock(t, false) }
 
 // PostgresExclusive holds the PostgreSQL test lock exclusively until t
 // ends: no other package's test uses the server meanwhile.
-func PostgresExclusive(t testing.TB) { pgLock(t, syscall.LOCK_EX) }
+func PostgresExclusive(t testing.TB) { pgLock(t, true) }
 
-func pgLock(t testing.TB, how int) {
+func pgLock(t testing.TB, exclusive bool) {
 	t.Helper()
 	f, err := os.OpenFile(pgLockPath, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		t.Fatalf("opening the PostgreSQL test lock: %v", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+	if err := flock(f, exclusive); err != nil {
 		f.Close()
 		t.Fatalf("taking the PostgreSQL test lock: %v", err)
 	}
