@@ -41,6 +41,11 @@ var (
 type ConflictError struct {
 	First uint64 // the batch's first seq
 	Head  Head   // the committed head
+	// Reserved says that the store holds the head for this writer's
+	// next Append (a SQL store's turn): a batch built on Head cannot
+	// lose again, so the writer retries at once, without the pause that
+	// lets a loser in where nothing is reserved.
+	Reserved bool
 }
 
 func (e *ConflictError) Error() string {

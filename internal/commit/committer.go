@@ -138,8 +138,12 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 			committed = nil // reload the head and tree edge
 			// A writer whose next batch is ready wins every race against
 			// one that must reload and re-sign first; a random pause,
-			// growing with each loss, lets the loser in.
-			time.Sleep(backoff(attempt))
+			// growing with each loss, lets the loser in, unless the store
+			// holds the head for this retry: pausing then would keep
+			// every other writer waiting.
+			if !conflict.Reserved {
+				time.Sleep(backoff(attempt))
+			}
 		case errors.Is(err, store.ErrPoisoned):
 			s.inflight.Wait()
 			// The store cannot tell what reached the disk: stop until

@@ -104,8 +104,8 @@ func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *sqlrows.Row
 // ends the turn.
 func (s *Store) appendInTurn(ctx context.Context, t *turn, b *store.Batch, r *sqlrows.Rows) error {
 	if t.head.Size != b.First {
-		s.keepTurn(ctx, t)
-		return &store.ConflictError{First: b.First, Head: t.head}
+		kept := s.keepTurn(ctx, t)
+		return &store.ConflictError{First: b.First, Head: t.head, Reserved: kept}
 	}
 	defer t.rollback() // after Commit, a no-op
 	var seqs []int64

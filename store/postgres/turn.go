@@ -98,19 +98,19 @@ func (s *Store) takeTurn() *turn {
 }
 
 // keepTurn holds t until the next Append, for at most the turn timeout,
-// reading the tree's right edge first for its view. If that fails the
-// turn ends. s.appendMu is held.
-func (s *Store) keepTurn(ctx context.Context, t *turn) {
+// reading the tree's right edge first for its view, and reports whether
+// it does. If that fails the turn ends. s.appendMu is held.
+func (s *Store) keepTurn(ctx context.Context, t *turn) bool {
 	if s.turnTimeout < 0 {
 		t.rollback()
-		return
+		return false
 	}
 	if t.view == nil {
 		idx := tree.EdgeIndexes(t.head.Size)
 		hs, err := s.readHashes(ctx, t.tx, idx)
 		if err != nil {
 			t.rollback()
-			return
+			return false
 		}
 		v := &turnView{head: t.head, edge: make(map[int64]tlog.Hash, len(idx))}
 		for i, x := range idx {
@@ -129,6 +129,7 @@ func (s *Store) keepTurn(ctx context.Context, t *turn) {
 			t.rollback()
 		}
 	})
+	return true
 }
 
 // endTurn releases the turn the Store holds, if any.

@@ -30,8 +30,8 @@ func TestTurn(t *testing.T) {
 	if _, err := a.Append(ctx, wa.Batch(2)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Append(ctx, stale); !isConflict(err) {
-		t.Fatalf("Append of a stale batch: %v, want a conflict", err)
+	if _, err := b.Append(ctx, stale); !isConflict(err) || !reserved(err) {
+		t.Fatalf("Append of a stale batch: %v, want a conflict that reserves the head for the retry", err)
 	}
 	// b holds the turn: a's next batch waits for b's retry.
 	done := make(chan error, 1)
@@ -65,6 +65,13 @@ func TestTurn(t *testing.T) {
 	wantSize(t, ctx, a, 4)
 }
 
+// reserved reports whether err is a *store.ConflictError that says the
+// store holds the head for the retry.
+func reserved(err error) bool {
+	var ce *store.ConflictError
+	return errors.As(err, &ce) && ce.Reserved
+}
+
 // isConflict reports whether err is a *store.ConflictError.
 func isConflict(err error) bool {
 	var ce *store.ConflictError
@@ -76,5 +83,30 @@ func wantSize(t *testing.T, ctx context.Context, s store.Store, size uint64) {
 	t.Helper()
 	if h, err := s.Head(ctx); err != nil || h.Size != size {
 		t.Fatalf("head %d, %v; want %d", h.Size, err, size)
+	}
+}
+
+// TestNoTurn: with a negative TurnTimeout a loser keeps no turn, and its
+// conflict says so (not Reserved), so the engine pauses before retrying.
+func TestNoTurn(t *testing.T) {
+	d := dsn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	meta := storetest.Metadata()
+	schema := newSchema(t, d)
+	opts := postgres.Options{Origin: meta.Origin, Key: meta.Key, TurnTimeout: -1}
+	a, b := open(t, d, schema, opts), open(t, d, schema, opts)
+	defer a.Close()
+	defer b.Close()
+	wa, wb := storetest.NewBuilder("a"), storetest.NewBuilder("b")
+	stale := wb.Batch(1)
+	if _, err := a.Append(ctx, wa.Batch(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, stale); !isConflict(err) || reserved(err) {
+		t.Fatalf("Append of a stale batch without turns: %v, want a conflict that reserves nothing", err)
+	}
+	if _, err := a.Append(ctx, wa.Batch(1)); err != nil {
+		t.Fatalf("the other writer appends at once: %v", err)
 	}
 }

@@ -69,8 +69,7 @@ func (s *Store) appendLocked(ctx context.Context, b *store.Batch, r *sqlrows.Row
 		}
 	}
 	if t.head.Size != b.First {
-		s.keepTurn(t)
-		return store.Head{}, &store.ConflictError{First: b.First, Head: t.head}
+		return store.Head{}, &store.ConflictError{First: b.First, Head: t.head, Reserved: s.keepTurn(t)}
 	}
 	defer t.rollback() // after Commit, a no-op
 	if err := s.appendIn(ctx, t.tx, b, r); err != nil {

@@ -43,12 +43,12 @@ func (s *Store) takeTurn() *turn {
 	return t
 }
 
-// keepTurn holds t until the next Append, for at most the turn timeout.
-// s.appendMu is held.
-func (s *Store) keepTurn(t *turn) {
+// keepTurn holds t until the next Append, for at most the turn timeout,
+// and reports whether it does. s.appendMu is held.
+func (s *Store) keepTurn(t *turn) bool {
 	if s.turnTimeout < 0 {
 		t.rollback()
-		return
+		return false
 	}
 	s.turn = t
 	t.timer = time.AfterFunc(s.turnTimeout, func() {
@@ -59,6 +59,7 @@ func (s *Store) keepTurn(t *turn) {
 			t.rollback()
 		}
 	})
+	return true
 }
 
 // endTurn releases the turn the Store holds, if any.
