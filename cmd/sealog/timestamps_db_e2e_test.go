@@ -180,6 +180,42 @@ func TestDatabaseTimestampsEndToEnd(t *testing.T) {
 				t.Fatalf("the copy's timestamps: %s\nthe database's: %s", got.ranges(), rep.ranges())
 			}
 
+			// A receipt from the database carries the token of its
+			// checkpoint; one from a copy whose token of 4 is gone, the
+			// token of 8 with that checkpoint and a consistency proof.
+			// verify-proof checks either offline.
+			noFour := copyOf("copy-no-4", 3)
+			if err := os.Remove(filepath.Join(noFour, layout.TimestampsDir, layout.TimestampName(4))); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ log, later string }{{url, ""}, {noFour, "\n8\n"}} {
+				out, code := run("prove", c.log, "--seq", "1", "--size", "4", "--receipt")
+				if code != 0 {
+					t.Fatalf("prove --receipt %s: exit %d\n%s", c.log, code, out)
+				}
+				var r sealog.Receipt
+				if err := json.Unmarshal([]byte(out), &r); err != nil || r.Timestamp == nil || len(r.Timestamp.TSR) == 0 {
+					t.Fatalf("prove --receipt %s: %v\n%s", c.log, err, out)
+				}
+				if got := strings.Contains(r.Timestamp.Checkpoint, c.later); !got || (c.later == "") != (r.Timestamp.Checkpoint == "") {
+					t.Fatalf("prove --receipt %s: the timestamp's checkpoint %q, want one of size 8: %t", c.log, r.Timestamp.Checkpoint, c.later != "")
+				}
+				rfile := filepath.Join(dir, "receipt.json")
+				if err := os.WriteFile(rfile, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out, code = run("verify-proof", rfile, "--key", vkey, "--tsa-roots", roots)
+				if code != 0 || !strings.Contains(out, "status:    VALID") || !strings.Contains(out, "entry 1 existed before") || !strings.Contains(out, "(CN=sealog test TSA)") {
+					t.Fatalf("verify-proof of the receipt from %s: exit %d\n%s", c.log, code, out)
+				}
+				other, _ := testtsa.New(testtsa.Options{Name: "other"})
+				otherRoots := filepath.Join(dir, "other.pem")
+				os.WriteFile(otherRoots, other.CAPEM, 0o644)
+				if out, code = run("verify-proof", rfile, "--key", vkey, "--tsa-roots", otherRoots); code != 1 || !strings.Contains(out, "INVALID") {
+					t.Fatalf("verify-proof of the receipt from %s with another TSA's roots: exit %d\n%s", c.log, code, out)
+				}
+			}
+
 			// A deleted token only shrinks the coverage.
 			var tsr4 []byte
 			switch db := db.(type) {
@@ -202,6 +238,10 @@ func TestDatabaseTimestampsEndToEnd(t *testing.T) {
 			}
 			if got := verify(copyOf("copy-deleted", 2), 0); got.ranges() != rep.ranges() {
 				t.Fatalf("the copy's timestamps: %s\nthe database's: %s", got.ranges(), rep.ranges())
+			}
+			out, code = run("prove", url, "--seq", "9", "--receipt")
+			if code != 0 || !strings.Contains(out, "no RFC 3161 timestamp covers entry 9 yet") || strings.Contains(out, `"timestamp"`) {
+				t.Fatalf("prove --receipt of an entry no token covers: exit %d\n%s", code, out)
 			}
 
 			// A token replaced by the one of another checkpoint: the
