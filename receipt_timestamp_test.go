@@ -169,3 +169,57 @@ func testkitOrigin(t *testing.T, l *sealog.Log) string {
 	}
 	return ck.Origin
 }
+
+// FuzzVerifyReceiptTimestamp: whatever a receipt's JSON says,
+// VerifyReceiptTimestamp never panics, and one it accepts is true of the
+// genuine log: its leaf is the entry's and its checkpoint the log's tree.
+func FuzzVerifyReceiptTimestamp(f *testing.F) {
+	authority, err := testtsa.New(testtsa.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir, vkey := stampedLog(f, authority, []int{3, 5})
+	if err := os.Remove(filepath.Join(dir, layout.TimestampsDir, layout.TimestampName(3))); err != nil {
+		f.Fatal(err)
+	}
+	l, err := sealog.Open(dir, sealog.Options{ReadOnly: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	for _, c := range []struct{ seq, size uint64 }{{1, 3}, {6, 8}} {
+		e, _ := l.Entry(ctx, c.seq)
+		ck, _ := l.CheckpointAt(ctx, c.size)
+		r := sealog.Receipt{Seq: c.seq, Time: e.Time, LeafHash: e.LeafHash, Checkpoint: string(ck.Note)}
+		if err := l.Prove(ctx, &r); err != nil {
+			f.Fatal(err)
+		}
+		if ok, err := l.AddTimestamp(ctx, &r); !ok || err != nil {
+			f.Fatal(ok, err)
+		}
+		b, _ := json.Marshal(r)
+		f.Add(b)
+	}
+	checker := tstoken.Checker{Roots: roots(f, authority)}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r sealog.Receipt
+		if json.Unmarshal(b, &r) != nil {
+			return
+		}
+		c, tc, err := verify.VerifyReceiptTimestamp(r, vkey, checker)
+		if err != nil {
+			return
+		}
+		e, err := l.Entry(ctx, r.Seq)
+		if err != nil || e.LeafHash != r.LeafHash {
+			t.Fatalf("accepted a receipt for entry %d with leaf %s: the log's is %s (%v)", r.Seq, r.LeafHash, e.LeafHash, err)
+		}
+		if root, err := l.TreeHash(ctx, c.Size); err != nil || root != c.Root {
+			t.Fatalf("accepted a receipt in a tree of %d with root %s: the log's is %s (%v)", c.Size, c.Root, root, err)
+		}
+		if tc.Signer != verify.SignerTrusted || tc.Time.IsZero() {
+			t.Fatalf("accepted a timestamp %+v", tc)
+		}
+	})
+}
