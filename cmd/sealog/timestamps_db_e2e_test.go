@@ -180,6 +180,16 @@ func TestDatabaseTimestampsEndToEnd(t *testing.T) {
 				t.Fatalf("the copy's timestamps: %s\nthe database's: %s", got.ranges(), rep.ranges())
 			}
 
+			// An evidence bundle from the database carries the token of
+			// its checkpoint.
+			bfile := filepath.Join(dir, "evidence.json")
+			if out, code := run("export", url, "--seq", "0,5", "-o", bfile, "--timestamped"); code != 0 {
+				t.Fatalf("export --timestamped: exit %d\n%s", code, out)
+			}
+			if out, code := run("verify-bundle", bfile, "--key", vkey, "--tsa-roots", roots); code != 0 || !strings.Contains(out, "timestamp:   every entry existed before") {
+				t.Fatalf("verify-bundle --tsa-roots: exit %d\n%s", code, out)
+			}
+
 			// A receipt from the database carries the token of its
 			// checkpoint; one from a copy whose token of 4 is gone, the
 			// token of 8 with that checkpoint and a consistency proof.
