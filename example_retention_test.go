@@ -13,6 +13,7 @@ import (
 	"github.com/sealog/sealog/internal/testtsa"
 	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/tsa"
+	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -83,4 +84,46 @@ func ExampleOptions_timestamper() {
 	fmt.Println("timestamped:", st.Size, "of", st.Head, "entries")
 	// Output:
 	// timestamped: 1 of 1 entries
+}
+
+// Complete a receipt with the RFC 3161 timestamp that covers it, once the
+// log's TSA has stamped a checkpoint, and check it offline: the receipt
+// alone proves when the entry existed. (A test TSA stands in for a real
+// one here.)
+func ExampleLog_AddTimestamp() {
+	authority, _ := testtsa.New(testtsa.Options{})
+	srv := httptest.NewServer(authority)
+	defer srv.Close()
+
+	dir, _ := os.MkdirTemp("", "sealog-example-")
+	defer os.RemoveAll(dir)
+	skey, vkey, _ := sealog.GenerateKey("example.com/audit")
+	key, _ := sealog.ParseKey(skey)
+	c, _ := tsa.New(tsa.Options{URL: srv.URL})
+	l, err := sealog.Open(filepath.Join(dir, "audit"), sealog.Options{Key: key, Timestamper: c, ReceiptProofs: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	r, err := l.Append(ctx, sealog.Event{Kind: "user.login"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for l.TimestampStatus().Size < 1 { // the stamper runs beside the appends
+		time.Sleep(time.Millisecond)
+	}
+	if ok, err := l.AddTimestamp(ctx, &r); !ok || err != nil {
+		log.Fatal(ok, err)
+	}
+
+	// The receipt's holder, with the log's key and the TSA's root.
+	roots, _ := tsa.ParseRoots(authority.CAPEM)
+	_, tc, err := verify.VerifyReceiptTimestamp(r, vkey, tstoken.Checker{Roots: roots})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("entry", r.Seq, "existed before the time of", tc.TSA, "("+tc.Signer+")")
+	// Output:
+	// entry 0 existed before the time of CN=sealog test TSA (trusted)
 }

@@ -22,7 +22,7 @@ import (
 
 // stampedLog writes a log of batches of the given sizes, each stamped by
 // authority, and returns its directory and verifier key.
-func stampedLog(t *testing.T, authority *testtsa.TSA, batches []int) (dir, vkey string) {
+func stampedLog(t testing.TB, authority *testtsa.TSA, batches []int) (dir, vkey string) {
 	t.Helper()
 	srv := httptest.NewServer(authority)
 	t.Cleanup(srv.Close)
@@ -64,7 +64,7 @@ func stampedLog(t *testing.T, authority *testtsa.TSA, batches []int) (dir, vkey 
 
 type x509Cert = x509.Certificate
 
-func roots(t *testing.T, a *testtsa.TSA) []*x509Cert {
+func roots(t testing.TB, a *testtsa.TSA) []*x509Cert {
 	t.Helper()
 	r, err := tsa.ParseRoots(a.CAPEM)
 	if err != nil {

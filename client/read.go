@@ -12,6 +12,8 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/tstoken"
+	"github.com/sealog/sealog/verify"
 )
 
 // Checkpoint fetches the server's latest checkpoint (GET /checkpoint),
@@ -95,4 +97,80 @@ func (c *Client) Entry(ctx context.Context, seq uint64) (sealog.Entry, error) {
 		e.Kind, e.Actor, e.Resource, e.Payload = ev.Kind, ev.Actor, ev.Resource, ev.Payload
 	}
 	return e, nil
+}
+
+// entryReceiptJSON is GET /v1/entries/{seq}?timestamp=true's body, as far as
+// Receipt reads it.
+type entryReceiptJSON struct {
+	entryJSON
+	Timestamp *verify.ReceiptTimestamp `json:"timestamp"`
+}
+
+// Receipt fetches entry seq's receipt, as an append returns it, proven in
+// the signed checkpoint of size (0: the server's latest), with the RFC
+// 3161 timestamp that covers it when the log holds one (GET
+// /v1/entries/{seq}?timestamp=true; docs/TIME.md). An append's receipt
+// has no timestamp yet: ask for it again here once the log's TSA stamped
+// a later checkpoint. It checks what Entry checks, and that the
+// timestamp, if any, is bound to the receipt's checkpoint (the later
+// checkpoint's signature, the consistency proof, the token's imprint);
+// who signed the token is for the receipt's holder to check against the
+// TSA roots it trusts (verify.VerifyReceiptTimestamp). Receipt.Timestamp
+// is nil while no token covers the entry.
+func (c *Client) Receipt(ctx context.Context, seq, size uint64) (sealog.Receipt, error) {
+	q := map[string][]string{"timestamp": {"true"}}
+	if size > 0 {
+		q["size"] = []string{strconv.FormatUint(size, 10)}
+	}
+	b, _, err := c.do(ctx, request{method: "GET", path: "/v1/entries/" + strconv.FormatUint(seq, 10), query: q})
+	if err != nil {
+		return sealog.Receipt{}, err
+	}
+	var r entryReceiptJSON
+	if err := json.Unmarshal(b, &r); err != nil || r.Inclusion == nil {
+		return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: malformed answer", seq)
+	}
+	ck, err := c.openCheckpoint([]byte(r.Inclusion.Checkpoint))
+	if err != nil {
+		return sealog.Receipt{}, err
+	}
+	l, err := format.ParseLine([]byte(r.Entry.Line))
+	if err != nil {
+		return sealog.Receipt{}, fmt.Errorf("client: entry %d: its line: %w", seq, err)
+	}
+	h := l.Header()
+	rc := sealog.Receipt{Seq: seq, Time: time.Unix(0, l.Time).UTC(), LeafHash: h.LeafHash(), Checkpoint: r.Inclusion.Checkpoint, Proof: r.Inclusion.Proof, Timestamp: r.Timestamp}
+	switch {
+	case l.Seq != seq:
+		return sealog.Receipt{}, fmt.Errorf("client: asked for entry %d, got entry %d", seq, l.Seq)
+	case ck.Size != r.Inclusion.Size || size > 0 && ck.Size != size:
+		return sealog.Receipt{}, fmt.Errorf("client: entry %d: the proof's size %d is not its checkpoint's (%d)", seq, r.Inclusion.Size, ck.Size)
+	}
+	if err := tlog.CheckRecord(rc.Proof, int64(ck.Size), ck.Root, int64(seq), rc.LeafHash); err != nil {
+		return sealog.Receipt{}, fmt.Errorf("client: entry %d: its line is not in the signed tree: %v", seq, err)
+	}
+	if t := rc.Timestamp; t != nil {
+		covered := ck
+		if t.Checkpoint != "" {
+			later, err := c.openCheckpoint([]byte(t.Checkpoint))
+			if err != nil {
+				return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: the timestamp's checkpoint: %w", seq, err)
+			}
+			if later.Size < ck.Size {
+				return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: the timestamp's checkpoint has %d entries, fewer than the receipt's %d", seq, later.Size, ck.Size)
+			}
+			if err := tlog.CheckTree(t.Consistency, int64(later.Size), later.Root, int64(ck.Size), ck.Root); err != nil {
+				return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: the timestamp's consistency proof does not verify: %v", seq, err)
+			}
+			covered = later
+		}
+		msg := checkpoint.Checkpoint{Origin: covered.Origin, Size: covered.Size, Root: covered.Root}.Text()
+		if _, err := (tstoken.Checker{}).CheckTimestamp(t.TSR, msg); err != nil {
+			return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: the timestamp of size %d: %w", seq, covered.Size, err)
+		}
+	}
+	if err := c.advance(ctx, []byte(r.Inclusion.Checkpoint), ck, nil, false); err != nil {
+		return sealog.Receipt{}, err
+	}
+	return rc, nil
 }

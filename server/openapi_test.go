@@ -14,6 +14,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/sealog/sealog/internal/testtsa"
 )
 
 // TestOpenAPI validates openapi.yaml and checks real requests and
@@ -30,6 +32,11 @@ func TestOpenAPI(t *testing.T) {
 	}
 	ts := newTestServer(t, Config{})
 	ts.appendOK(events(300), nil)
+	authority, err := testtsa.New(testtsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stampAt(t, ts, authority, 300)
 	doc.Servers = openapi3.Servers{{URL: ts.url}}
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
@@ -71,6 +78,9 @@ func TestOpenAPI(t *testing.T) {
 		{call{method: "GET", path: "/v1/entries/3", token: read}, 200},
 		{call{method: "GET", path: "/v1/entries/3?proof=true&size=300", token: read}, 200},
 		{call{method: "GET", path: "/v1/entries/3?format=tlog-proof", token: read}, 200},
+		{call{method: "GET", path: "/v1/entries/3?timestamp=true&size=300", token: read}, 200},
+		{call{method: "GET", path: "/v1/entries/3?timestamp=true&format=tlog-proof", token: read}, 400},
+		{call{method: "GET", path: "/v1/entries/3?timestamp=true&proof=false", token: read}, 400},
 		{call{method: "GET", path: "/v1/entries/9999", token: read}, 404},
 		{call{method: "GET", path: "/v1/proof/inclusion?seq=3&size=100", token: read}, 200},
 		{call{method: "GET", path: "/v1/proof/inclusion?seq=3", token: read}, 200},

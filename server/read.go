@@ -13,6 +13,7 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/format"
+	"github.com/sealog/sealog/verify"
 )
 
 // Entry is an entry as the read endpoints return it. Line is the stored
@@ -146,6 +147,11 @@ func (s *Server) firstAtOrAfter(ctx context.Context, lo, hi uint64, t int64) (ui
 type EntryResponse struct {
 	Entry     Entry           `json:"entry"`
 	Inclusion *InclusionProof `json:"inclusion,omitempty"`
+	// Timestamp (with ?timestamp=true) is the log's RFC 3161 timestamp
+	// that covers Inclusion's checkpoint, as a receipt carries it
+	// (verify.ReceiptTimestamp); absent while no checkpoint that large
+	// is stamped.
+	Timestamp *verify.ReceiptTimestamp `json:"timestamp,omitempty"`
 }
 
 // InclusionProof proves that entry Seq (leaf LeafHash) is in the tree of
@@ -159,9 +165,9 @@ type InclusionProof struct {
 	Checkpoint string           `json:"checkpoint,omitempty"`
 }
 
-// handleEntry serves GET /v1/entries/{seq}[?proof=true][&size=N].
+// handleEntry serves GET /v1/entries/{seq}[?proof=true][&size=N][&timestamp=true].
 func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request, _ TokenInfo) {
-	asText, aerr := wantText(r, "format", "proof", "size")
+	asText, aerr := wantText(r, "format", "proof", "size", "timestamp")
 	if aerr != nil {
 		s.fail(w, r, aerr)
 		return
@@ -171,11 +177,21 @@ func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request, _ TokenInfo
 		s.fail(w, r, badRequest("seq", "%q is not an entry number", r.PathValue("seq")))
 		return
 	}
-	q, _ := newQuery(r, "format", "proof", "size")
-	withProof, aerr := q.bool("proof", q.has("size") || asText)
+	q, _ := newQuery(r, "format", "proof", "size", "timestamp")
+	withTS, aerr := q.bool("timestamp", false)
+	var withProof bool
+	if aerr == nil {
+		withProof, aerr = q.bool("proof", q.has("size") || asText || withTS)
+	}
 	var size uint64
 	if aerr == nil {
 		size, aerr = q.uint("size", 0)
+	}
+	switch {
+	case aerr == nil && withTS && !withProof:
+		aerr = badRequest("proof", "timestamp=true needs the inclusion proof")
+	case aerr == nil && withTS && asText:
+		aerr = badRequest("timestamp", "a tlog-proof has no room for a timestamp: ask for JSON")
 	}
 	if aerr != nil {
 		s.fail(w, r, aerr)
@@ -207,6 +223,14 @@ func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request, _ TokenInfo
 			return
 		}
 		resp.Inclusion = p
+		if withTS {
+			rc := sealog.Receipt{Seq: seq, LeafHash: p.LeafHash, Checkpoint: p.Checkpoint}
+			if _, err := s.log.AddTimestamp(ctx, &rc); err != nil {
+				s.fail(w, r, storeError(err))
+				return
+			}
+			resp.Timestamp = rc.Timestamp
+		}
 	}
 	if asText {
 		writeBytes(w, TlogProofType+"; charset=utf-8", appendTlogProofs(nil, []Receipt{{

@@ -36,13 +36,15 @@ batches, so that an auditor can verify it offline with 'sealog verify DIR'
 or tools/verify.py, without access to the database.
 
 The lines are copied as stored, as untrusted bytes: a tampered database
-gives a directory that verify finds tampered at the same seq. DIR must not
+gives a directory that verify finds tampered at the same seq. The log's
+RFC 3161 timestamps are copied too, as stored, into DIR/timestamps, so that
+'sealog verify --tsa-roots' gives the same report on the copy. DIR must not
 exist, or be empty; on an error nothing is left in it. A database being
 written meanwhile is copied up to what was committed when the copy began
 its last read.
 
 Flags:
-    --json   print {"dir","entries","batches","origin","key"}
+    --json   print {"dir","entries","batches","timestamps","origin","key"}
 `,
 }
 
@@ -96,9 +98,13 @@ func runExportDir(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, map[string]any{"dir": dir, "entries": res.entries, "batches": res.batches, "origin": res.meta.Origin, "key": res.meta.Key})
+		return writeJSON(e.stdout, map[string]any{"dir": dir, "entries": res.entries, "batches": res.batches, "timestamps": res.timestamps, "origin": res.meta.Origin, "key": res.meta.Key})
 	}
-	fmt.Fprintf(e.stdout, "copied %d entr%s in %d batch%s from %s to %s\n", res.entries, map[bool]string{true: "y", false: "ies"}[res.entries == 1], res.batches, plural(res.batches, "es"), loc, dir)
+	stamps := ""
+	if res.timestamps > 0 {
+		stamps = fmt.Sprintf(" and %d timestamp%s", res.timestamps, plural(res.timestamps, "s"))
+	}
+	fmt.Fprintf(e.stdout, "copied %d entr%s in %d batch%s%s from %s to %s\n", res.entries, map[bool]string{true: "y", false: "ies"}[res.entries == 1], res.batches, plural(res.batches, "es"), stamps, loc, dir)
 	for _, w := range res.warnings {
 		fmt.Fprintf(e.stderr, "sealog: warning: %s\n", w)
 	}
@@ -124,9 +130,9 @@ func emptyDir(dir string) error {
 func removeMade(dir string) error { return os.RemoveAll(dir) }
 
 type dirCopy struct {
-	meta             store.Metadata
-	entries, batches uint64
-	warnings         []string
+	meta                         store.Metadata
+	entries, batches, timestamps uint64
+	warnings                     []string
 }
 
 // copyToDir writes src's stored lines, batch by batch as their signatures
@@ -221,7 +227,54 @@ func copyToDir(ctx context.Context, src store.Store, dir string) (*dirCopy, erro
 		}
 		res.warnings = append(res.warnings, fmt.Sprintf("the log's head checkpoint (%d bytes) is not the one its lines end with; it was copied as stored, for verify to judge", len(head.Checkpoint)))
 	}
+	if err := copyTimestamps(ctx, src, dir, max(head.Size, res.entries), res); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// copyTimestamps writes the RFC 3161 timestamps src keeps, if it keeps
+// any, into dir/timestamps (docs/FORMAT.md §12), as stored: they are
+// untrusted, for verify to judge. Those of checkpoints after upTo (the
+// head read before the lines, or the lines copied, whichever is more)
+// were stamped after the copy began and are left out: they cover entries
+// the copy does not hold.
+func copyTimestamps(ctx context.Context, src store.Store, dir string, upTo uint64, res *dirCopy) error {
+	ts, ok := src.(store.Timestamps)
+	if !ok {
+		return nil
+	}
+	tdir := filepath.Join(dir, layout.TimestampsDir)
+	made, later := false, 0
+	err := ts.ReadTimestamps(ctx, func(size uint64, tsr []byte) error {
+		if size > upTo {
+			later++
+			return nil
+		}
+		if !made {
+			if err := os.Mkdir(tdir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			made = true
+		}
+		if err := durable.WriteNew(filepath.Join(tdir, layout.TimestampName(size)), tsr, 0o644); err != nil {
+			return err
+		}
+		res.timestamps++
+		return nil
+	})
+	if err == nil && made {
+		if err = durable.SyncDir(tdir); err == nil {
+			err = durable.SyncDir(dir)
+		}
+	}
+	if err != nil {
+		return ioError("copying the log's timestamps to %s: %v", tdir, err)
+	}
+	if later > 0 {
+		res.warnings = append(res.warnings, fmt.Sprintf("%d timestamp%s of checkpoints stored after the copy began %s left out", later, plural(uint64(later), "s"), map[bool]string{true: "was", false: "were"}[later == 1]))
+	}
+	return nil
 }
 
 // plural returns suffix unless n is 1.

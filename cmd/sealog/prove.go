@@ -1,13 +1,16 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/bundle"
 )
 
 var proveCmd = &command{
 	name:    "prove",
 	summary: "print an inclusion or consistency proof",
-	usage: `Usage: sealog prove DIR --seq N [--size M] [--json]
+	usage: `Usage: sealog prove DIR --seq N [--size M] [--json | --receipt]
        sealog prove DIR --from M [--to N] [--json]
 
 With --seq, prints the proof that entry N is in the log, as a C2SP
@@ -30,7 +33,15 @@ batches, where the log signed a checkpoint. The text form is:
     <empty line>
     <signed checkpoint at N>
 
-'sealog verify-proof FILE --key FILE.pub' checks either kind offline.
+With --receipt, prints the entry's receipt instead (JSON, as an append
+returns it: seq, time, leaf_hash, checkpoint, proof) with the RFC 3161
+timestamp that covers it, when the log holds one (docs/TIME.md): the
+token of the smallest stamped checkpoint at least as large as the
+receipt's, and, if that is a later one, its checkpoint and the
+consistency proof to it. Kept by the entry's owner, it proves offline
+that the entry existed before the TSA's time.
+
+'sealog verify-proof FILE --key FILE.pub' checks any of them offline.
 
 Flags:
     --seq N          the entry to prove
@@ -39,6 +50,7 @@ Flags:
     --to N           the newer checkpoint's size (default: the latest)
     --json           print {"kind","index","line","proof","checkpoint"} or
                      {"kind","old","new","proof"}
+    --receipt        print the entry's receipt with its timestamp (JSON)
 `,
 }
 
@@ -53,6 +65,7 @@ func runProve(e *env, args []string) error {
 	fl.Var(&from, "from", "")
 	fl.Var(&to, "to", "")
 	asJSON := fl.Bool("json", false, "")
+	asReceipt := fl.Bool("receipt", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
 		return err
@@ -67,6 +80,10 @@ func runProve(e *env, args []string) error {
 		return usageError("prove: --to goes with --from; an inclusion proof takes --size")
 	case from.set && size.set:
 		return usageError("prove: --size goes with --seq; a consistency proof takes --from and --to")
+	case *asReceipt && !seq.set:
+		return usageError("prove: --receipt goes with --seq: a receipt is an entry's")
+	case *asReceipt && *asJSON:
+		return usageError("prove: give --json or --receipt, not both (a receipt is JSON)")
 	}
 	dir := pos[0]
 	l, err := openReader(dir)
@@ -82,6 +99,17 @@ func runProve(e *env, args []string) error {
 		p, err := inclusionProof(e.ctx, l, &en, size.v)
 		if err != nil {
 			return err
+		}
+		if *asReceipt {
+			r := sealog.Receipt{Seq: en.Seq, Time: en.Time, LeafHash: en.LeafHash, Checkpoint: string(p.Checkpoint), Proof: p.Proof}
+			ok, err := l.AddTimestamp(e.ctx, &r)
+			if err != nil {
+				return ioError("%s", trimSealog(err))
+			}
+			if !ok {
+				fmt.Fprintf(e.stderr, "sealog: no RFC 3161 timestamp covers entry %d yet: the receipt carries none (ask again once the log's TSA stamped a later checkpoint)\n", en.Seq)
+			}
+			return writeJSON(e.stdout, r)
 		}
 		if *asJSON {
 			return writeJSON(e.stdout, map[string]any{"kind": "inclusion", "index": p.Index, "line": string(p.Line), "proof": p.Proof, "checkpoint": string(p.Checkpoint)})

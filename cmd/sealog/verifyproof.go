@@ -3,26 +3,37 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/sealog/sealog/bundle"
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/tstoken"
+	"github.com/sealog/sealog/verify"
 )
 
 var verifyProofCmd = &command{
 	name:    "verify-proof",
 	summary: "check an inclusion or consistency proof offline",
-	usage: `Usage: sealog verify-proof FILE --key FILE.pub [--json]
+	usage: `Usage: sealog verify-proof FILE --key FILE.pub [--tsa-roots CA.pem] [--json]
 
 Checks a proof made by 'sealog prove' (or 'sealog show --proof'), with
 nothing but the log's verifier key: a C2SP tlog-proof (the checkpoint's
 signature, the entry's line and its inclusion proof; the entry is shown),
-or a consistency proof (both checkpoints' signatures and the proof that the
-older tree is a prefix of the newer). FILE - reads stdin.
+a consistency proof (both checkpoints' signatures and the proof that the
+older tree is a prefix of the newer), or a receipt (JSON, from an append
+or 'sealog prove --receipt': its checkpoint's signature and inclusion
+proof, and the RFC 3161 timestamp it carries, if any: the time before
+which the entry existed). FILE - reads stdin.
 
 Flags:
     --key K    the log's verifier key: a .pub file or the key text (required)
+    --tsa-roots FILE  the CAs (PEM) of the time-stamping authorities you
+               trust: a receipt's timestamp must chain to one
     --json     print the result as JSON
 `,
 }
@@ -33,6 +44,7 @@ func runVerifyProof(e *env, args []string) error {
 	c := verifyProofCmd
 	fl := newFlags(c)
 	keyArg := fl.String("key", "", "")
+	tsaRoots := fl.String("tsa-roots", "", "")
 	asJSON := fl.Bool("json", false, "")
 	pos, err := parseArgs(e, c, fl, args)
 	if err != nil {
@@ -49,11 +61,17 @@ func runVerifyProof(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	roots, err := loadTSARoots(*tsaRoots)
+	if err != nil {
+		return err
+	}
 	data, err := readInput(e, pos[0])
 	if err != nil {
 		return err
 	}
 	switch {
+	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")):
+		return verifyReceiptFile(e, pos[0], data, vkey, roots, *asJSON)
 	case bytes.HasPrefix(data, []byte(bundle.InclusionHeader+"\n")):
 		p, err := bundle.ParseInclusionProof(data)
 		if err != nil {
@@ -102,7 +120,64 @@ func runVerifyProof(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "status:  VALID\nthe log's tree at size %d (root %s) is a prefix of its tree at size %d (root %s):\nno entry the older checkpoint covers was changed or removed.\n", oldCk.Size, oldCk.Root, newCk.Size, newCk.Root)
 		return nil
 	}
-	return ioError("%s is not a proof: it starts with neither %q nor %q", pos[0], bundle.InclusionHeader, bundle.ConsistencyHeader)
+	return ioError("%s is not a proof: it starts with neither %q nor %q, nor is it a receipt (JSON)", pos[0], bundle.InclusionHeader, bundle.ConsistencyHeader)
+}
+
+// verifyReceiptFile checks a receipt (verify.Receipt as JSON) and the
+// timestamp it carries: against roots, or, without them, only that it
+// is bound to the entry.
+func verifyReceiptFile(e *env, name string, data []byte, vkey string, roots []*x509.Certificate, asJSON bool) error {
+	var r verify.Receipt
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return ioError("%s: not a receipt: %v", name, err)
+	}
+	res := map[string]any{"kind": "receipt", "seq": r.Seq}
+	var (
+		ck   checkpoint.Checkpoint
+		tc   verify.TimestampCheck
+		verr error
+	)
+	if r.Timestamp == nil {
+		ck, verr = verify.VerifyReceipt(r, vkey)
+	} else {
+		ck, tc, verr = verify.VerifyReceiptTimestamp(r, vkey, tstoken.Checker{Roots: roots})
+	}
+	res["valid"], res["size"], res["root"] = verr == nil, ck.Size, ck.Root
+	status := ""
+	switch {
+	case verr != nil:
+		res["problem"] = verr.Error()
+	case r.Timestamp != nil:
+		status = "ok"
+		if tc.Signer == verify.SignerUnchecked {
+			status = "bound"
+		}
+		res["timestamp"] = map[string]any{"time": tc.Time, "tsa": tc.TSA, "status": status}
+	}
+	if asJSON {
+		if err := writeJSON(e.stdout, res); err != nil {
+			return err
+		}
+	} else if verr != nil {
+		fmt.Fprintf(e.stdout, "status:    INVALID\nproblem:   %v\n", verr)
+	} else {
+		fmt.Fprintf(e.stdout, "status:    VALID\nentry %d (leaf %s) is in the log's tree of %d entries (root %s), signed by its key\n", r.Seq, r.LeafHash, ck.Size, ck.Root)
+		switch status {
+		case "":
+			fmt.Fprintf(e.stdout, "timestamp: none (ask for the receipt again with 'sealog prove --receipt' once the log's TSA stamped it)\n")
+		default:
+			fmt.Fprintf(e.stdout, "timestamp: entry %d existed before %s (%s)\n", r.Seq, tc.Time.Format(time.RFC3339), tc.TSA)
+			if status == "bound" {
+				fmt.Fprintf(e.stdout, "           its signer was not checked: give --tsa-roots\n")
+			}
+		}
+	}
+	if verr != nil {
+		return errFailedQuiet
+	}
+	return nil
 }
 
 // readInput reads a file, or stdin for "-", refusing more than

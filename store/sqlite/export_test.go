@@ -7,3 +7,11 @@ func AddMigration(name, sql string) (restore func()) {
 	migrations = append(migrations[:len(old):len(old)], migration{version: len(old) + 1, name: name, sql: sql})
 	return func() { migrations = old }
 }
+
+// AtVersion makes this package stand for an earlier sealog whose schema
+// ends at version v, until restore is called.
+func AtVersion(v int) (restore func()) {
+	old := migrations
+	migrations = old[:v:v]
+	return func() { migrations = old }
+}

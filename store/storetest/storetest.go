@@ -14,7 +14,8 @@
 //
 // The suite checks the contract of package store: the conditional append
 // and its conflicts, reads and stored hashes checked against an
-// independent computation, erasures, cancellation, reopening, Close, and,
+// independent computation, erasures, cancellation, reopening, Close, the
+// RFC 3161 timestamps of a backend that implements store.Timestamps, and,
 // for backends that several writers may share, concurrent writers on
 // separate handles. Its batches come from a Builder, which makes them as
 // the Log would, and every check reads the log back as a verifier would.
@@ -127,6 +128,7 @@ var tests = []test{
 	{name: "EraseRefused", run: testEraseRefused},
 	{name: "Reopen", run: testReopen},
 	{name: "Closed", run: testClosed},
+	{name: "Timestamps", run: testTimestamps},
 	{name: "SharedHead", shared: true, run: testSharedHead},
 	{name: "SharedClose", shared: true, run: testSharedClose},
 	{name: "SharedReads", shared: true, run: func(t *testing.T, ctx context.Context, open Opener) {
@@ -134,6 +136,7 @@ var tests = []test{
 	}},
 	{name: "SharedWriters", shared: true, run: testSharedWriters},
 	{name: "SharedErase", shared: true, run: testSharedErase},
+	{name: "SharedTimestamps", shared: true, run: testSharedTimestamps},
 }
 
 // Run runs the conformance suite, each test on a new log.
