@@ -90,7 +90,7 @@ func (c *Client) checkReceipts(ctx context.Context, rs []receiptJSON, cons *cons
 		return nil, fmt.Errorf("client: sent %d events, got %d receipts", len(canon), len(rs))
 	}
 	ckNote := rs[0].Checkpoint
-	ck, err := c.openCheckpoint([]byte(ckNote))
+	ck, err := c.openCheckpoint(ctx, []byte(ckNote))
 	if err != nil {
 		return nil, err
 	}

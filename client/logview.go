@@ -46,7 +46,7 @@ func (c *Client) CheckpointAt(ctx context.Context, size uint64) (sealog.Checkpoi
 		return sealog.Checkpoint{}, fmt.Errorf("client: the checkpoint of size %d: malformed answer", size)
 	}
 	note := []byte(r.Inclusion.Checkpoint)
-	ck, err := c.openCheckpoint(note)
+	ck, err := c.openCheckpoint(ctx, note)
 	if err != nil {
 		return sealog.Checkpoint{}, err
 	}
@@ -86,7 +86,7 @@ func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (tlog.Rec
 		return nil, fmt.Errorf("client: asked for the proof of entry %d in %d entries, got entry %d in %d", seq, size, r.Seq, r.Size)
 	}
 	if r.Checkpoint != "" {
-		ck, err := c.openCheckpoint([]byte(r.Checkpoint))
+		ck, err := c.openCheckpoint(ctx, []byte(r.Checkpoint))
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func (c *Client) Checkpoint(ctx context.Context) (checkpoint.Checkpoint, []byte,
 	if err != nil {
 		return checkpoint.Checkpoint{}, nil, err
 	}
-	ck, err := c.openCheckpoint(b)
+	ck, err := c.openCheckpoint(ctx, b)
 	if err != nil {
 		return checkpoint.Checkpoint{}, nil, err
 	}
@@ -64,7 +64,7 @@ func (c *Client) Entry(ctx context.Context, seq uint64) (sealog.Entry, error) {
 	if err := json.Unmarshal(b, &r); err != nil || r.Inclusion == nil {
 		return sealog.Entry{}, fmt.Errorf("client: entry %d: malformed answer", seq)
 	}
-	ck, err := c.openCheckpoint([]byte(r.Inclusion.Checkpoint))
+	ck, err := c.openCheckpoint(ctx, []byte(r.Inclusion.Checkpoint))
 	if err != nil {
 		return sealog.Entry{}, err
 	}
