@@ -190,6 +190,7 @@ func TestAuditFollowsRotation(t *testing.T) {
 			if r.Valid || r.Size != 19 || (r.Verdict != auditor.VerdictWrongKey && r.Verdict != auditor.VerdictTampered) {
 				t.Fatalf("a log re-signed by an unrelated key: %v (%s), size %d", r.Verdict, r.Reason, r.Size)
 			}
+			t.Logf("a log re-signed by an unrelated key: %s: %s", r.Verdict, r.Reason)
 		})
 	}
 }

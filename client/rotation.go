@@ -78,7 +78,7 @@ type revocation struct {
 	msg []byte
 }
 
-// parseKeys builds the initial chain: Config.VerifierKey, then Config.Keys
+// initKeys builds the initial chain: Config.VerifierKey, then Config.Keys
 // (or the state file's chain) after it.
 func (c *Client) initKeys(v note.Verifier, cfg Config) error {
 	ks := &keyState{chain: []TrustedKey{{VerifierKey: cfg.VerifierKey, v: v}}}

@@ -440,3 +440,37 @@ func TestClientHonoursRevocations(t *testing.T) {
 		t.Fatal("a malformed revocation statement was accepted")
 	}
 }
+
+// A key rotated out signs nothing trusted past its turn: after following
+// a rotation at entry 4, a checkpoint of a longer tree signed by the old
+// key (a fork made with it) is refused.
+func TestClientRefusesKeyOutOfTurn(t *testing.T) {
+	b := newBackend(t)
+	a, pre := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "pre")
+	_, stop := b.serve(a)
+	c := b.client(Config{})
+	for range 4 {
+		if _, err := c.Append(ctxT(t), sealog.Event{Kind: "shared"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+	copyDir(t, a, pre)
+	l, stop := b.serve(a)
+	k2, _ := nextKey(t, "client-next")
+	if _, err := l.Rotate(ctxT(t), k2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Append(ctxT(t), sealog.Event{Kind: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	lp, _ := b.serve(pre)
+	if _, err := lp.AppendBatch(ctxT(t), make5("forked")); err != nil {
+		t.Fatal(err)
+	}
+	var re *RotationError
+	if _, _, err := c.Checkpoint(ctxT(t)); !errors.As(err, &re) || !strings.Contains(re.Reason, "whose turn is trees of 0 to 5 entries") || re.NewSize != 9 {
+		t.Fatalf("a checkpoint by the old key past its turn: %v", err)
+	}
+}
