@@ -32,7 +32,8 @@ func (c *Client) Append(ctx context.Context, ev sealog.Event) (sealog.Receipt, e
 // and returns one receipt per event. The request carries a new
 // Idempotency-Key and is retried with it, so a retry never appends twice.
 // Before it returns, every receipt is checked: its checkpoint is signed by
-// the pinned key, its inclusion proof ties its leaf hash to the
+// the pinned key or a key the log was rotated to (followed first if need
+// be; a *RotationError if no valid rotation hands over to it), its inclusion proof ties its leaf hash to the
 // checkpoint's root, its stored line hashes to that leaf and holds exactly
 // the event sent, and the checkpoint is consistent with the last one the
 // client trusted (a *ConsistencyError otherwise).

@@ -29,7 +29,9 @@ type Config struct {
 	// Token is the bearer token (role append to append, read to read).
 	Token string
 	// VerifierKey is the log's verifier key, pinned: every checkpoint the
-	// server hands out must be signed by it. Required.
+	// server hands out must be signed by it, or by a key a checked
+	// rotation record of the log hands over to from it (docs/KEYS.md).
+	// Required.
 	VerifierKey string
 	// MoreKeys are more pinned keys of the same log: the keys it was, or
 	// will be, rotated to (docs/KEYS.md). A checkpoint signed by any

@@ -15,7 +15,8 @@ import (
 )
 
 // Checkpoint fetches the server's latest checkpoint (GET /checkpoint),
-// checks its signature with the pinned key and its consistency with the
+// checks its signature with the pinned key (or a key the log was rotated
+// to, following the rotation records first) and its consistency with the
 // trusted checkpoint, and trusts it. A latest checkpoint smaller than the
 // trusted one is a *ConsistencyError with Rollback set. (Against
 // several servers that read from lagging replicas, expect that error from

@@ -78,8 +78,8 @@ type revocation struct {
 	msg []byte
 }
 
-// initKeys builds the initial chain: Config.VerifierKey, then Config.Keys
-// (or the state file's chain) after it.
+// initKeys builds the initial chain (Config.VerifierKey, then
+// Config.Keys after it), the MoreKeys and the revocation statements.
 func (c *Client) initKeys(v note.Verifier, cfg Config) error {
 	ks := &keyState{chain: []TrustedKey{{VerifierKey: cfg.VerifierKey, v: v}}}
 	for i, k := range cfg.MoreKeys {
@@ -293,6 +293,15 @@ func (c *Client) openCheckpoint(ctx context.Context, msg []byte) (checkpoint.Che
 // consistent with the trusted checkpoint, and it must name that key as
 // the previous one.
 func (c *Client) followOne(ctx context.Context, msg []byte, target checkpoint.Checkpoint) error {
+	err := c.followOnce(ctx, msg, target)
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403) {
+		return fmt.Errorf("client: the checkpoint of size %d is signed by a key the client does not trust yet, and following the log's rotation needs the read role (Config.ReadToken): %w", target.Size, err)
+	}
+	return err
+}
+
+func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.Checkpoint) error {
 	c.mu.Lock()
 	ks, t := c.keys, c.trusted
 	c.mu.Unlock()

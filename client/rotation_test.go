@@ -19,6 +19,7 @@ import (
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/server"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -472,5 +473,40 @@ func TestClientRefusesKeyOutOfTurn(t *testing.T) {
 	var re *RotationError
 	if _, _, err := c.Checkpoint(ctxT(t)); !errors.As(err, &re) || !strings.Contains(re.Reason, "whose turn is trees of 0 to 5 entries") || re.NewSize != 9 {
 		t.Fatalf("a checkpoint by the old key past its turn: %v", err)
+	}
+}
+
+// A client whose token may only append reads the rotation record with
+// Config.ReadToken; without one it cannot check the rotation and says
+// so, trusting nothing new.
+func TestClientFollowsWithReadToken(t *testing.T) {
+	b := newBackend(t)
+	l, _ := b.serve(filepath.Join(t.TempDir(), "log"))
+	appendOnly, _, _ := b.tokens.Add("append-only", server.RoleAppend, testkit.Start)
+	readOnly, _, _ := b.tokens.Add("read-only", server.RoleRead, testkit.Start)
+	ctx := ctxT(t)
+	mk := func(read, seed string) *Client {
+		c, err := New(Config{URL: b.hs.URL, Token: appendOnly, ReadToken: read, VerifierKey: b.vkey, Backoff: time.Millisecond, Rand: testkit.Rand(seed)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	with, without := mk(readOnly, "with"), mk("", "without")
+	for _, c := range []*Client{with, without} {
+		if _, err := c.Append(ctx, sealog.Event{Kind: "before"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k2, _ := nextKey(t, "client-next")
+	if _, err := l.Rotate(ctx, k2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := with.Append(ctx, sealog.Event{Kind: "after"}); err != nil || len(with.Keys()) != 2 {
+		t.Fatalf("an append-only client with a read token: %v, %d keys", err, len(with.Keys()))
+	}
+	var ae *APIError
+	if _, err := without.Append(ctx, sealog.Event{Kind: "after"}); !errors.As(err, &ae) || ae.Status != 403 || len(without.Keys()) != 1 {
+		t.Fatalf("an append-only client without a read token: %v, %d keys", err, len(without.Keys()))
 	}
 }
