@@ -160,9 +160,20 @@ func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.C
 // from the server's listing of entries of kind sealog.rotate (a hint:
 // followOne checks the record itself).
 func (c *Client) findRotation(ctx context.Context, lo, hi uint64) (uint64, bool, error) {
+	pruned := false
 	for from := lo; from < hi; {
 		q := url.Values{"from": {strconv.FormatUint(from, 10)}, "kind": {format.RotateKind}, "limit": {"1"}}
 		b, _, err := c.do(ctx, request{method: "GET", path: "/v1/entries", query: q})
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == 404 && !pruned {
+			// The log was pruned (docs/FORMAT.md §13): its rotation
+			// records are kept, so go on from its first entry kept.
+			pruned = true
+			if from, err = c.firstKept(ctx, from, hi); err != nil {
+				return 0, false, err
+			}
+			continue
+		}
 		if err != nil {
 			return 0, false, err
 		}
@@ -186,4 +197,24 @@ func (c *Client) findRotation(ctx context.Context, lo, hi uint64) (uint64, bool,
 		from = *page.Next
 	}
 	return 0, false, nil
+}
+
+// firstKept returns the first entry in (lo, hi) that the server still
+// holds, entry lo being pruned (hi if none is held), by bisection: a pruned
+// log lost a prefix of its entries, and the server answers 404 for each.
+func (c *Client) firstKept(ctx context.Context, lo, hi uint64) (uint64, error) {
+	for lo+1 < hi {
+		mid := lo + (hi-lo)/2
+		_, _, err := c.do(ctx, request{method: "GET", path: "/v1/entries/" + strconv.FormatUint(mid, 10)})
+		var ae *APIError
+		switch {
+		case err == nil:
+			hi = mid
+		case errors.As(err, &ae) && ae.Status == 404:
+			lo = mid
+		default:
+			return 0, err
+		}
+	}
+	return hi, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/server"
+	"github.com/sealog/sealog/store/file"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -302,5 +304,53 @@ func TestClientVerifierKeyAfterRotation(t *testing.T) {
 	}
 	if c.VerifierKey() != vk2 || l.VerifierKey() != vk2 {
 		t.Fatalf("after the rotation the client names %s, the log %s; want %s", c.VerifierKey(), l.VerifierKey(), vk2)
+	}
+}
+
+// A client that never saw a log follows its rotation when the entries
+// before the rotation record were pruned: it skips the pruned range.
+func TestClientFollowsRotationOfPrunedLog(t *testing.T) {
+	b := newBackend(t)
+	dir := filepath.Join(t.TempDir(), "log")
+	opts := sealog.Options{Key: b.key, Rand: testkit.Rand(dir), Clock: testkit.Clock(time.Millisecond), File: file.Options{SegmentSize: 2048}}
+	l, err := sealog.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	for i := 0; i < 60; i += 5 {
+		evs := make5("old")
+		for j := range evs {
+			evs[j].Payload = map[string]any{"i": i + j, "pad": strings.Repeat("x", 60)}
+		}
+		if _, err := l.AppendBatch(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k2, vk2 := nextKey(t, "client-next")
+	rot, err := l.Rotate(ctx, k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendBatch(ctx, make5("new")); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := l.Prune(ctx, 40)
+	if err != nil || pr.Below == 0 {
+		t.Fatalf("pruning: %+v %v", pr, err)
+	}
+	srv, err := server.New(ctx, server.Config{Log: l, Tokens: b.tokens, IdempotencyFile: dir + ".idem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = srv
+	b.target.Store(&h)
+	t.Cleanup(func() { srv.Close(); l.Close() })
+	c := b.client(Config{})
+	if _, _, err := c.Checkpoint(ctx); err != nil {
+		t.Fatalf("following the rotation of a log pruned below %d: %v", pr.Below, err)
+	}
+	if ks := c.Keys(); len(ks) != 2 || ks[1].VerifierKey != vk2 || ks[1].Rotation != rot.Seq {
+		t.Fatalf("the chain followed: %+v", ks)
 	}
 }
