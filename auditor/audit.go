@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/client"
 	"github.com/sealog/sealog/verify"
 )
 
@@ -95,11 +97,31 @@ func (a *Auditor) audit(ctx context.Context, l *Log) (r Result) {
 			r.Old = []byte(prev.Checkpoint)
 			opts.Checkpoints = [][]byte{r.Old}
 		}
+		// The keys the log was rotated to, as followed before: the
+		// trusted checkpoint may be signed by one of them.
+		for _, k := range prev.Keys[min(1, len(prev.Keys)):] {
+			opts.Keys = append(opts.Keys, k.VerifierKey)
+		}
 	}
-	snap, err := a.open(ctx, l, l.v)
+	var keys []client.TrustedKey
+	if prev != nil {
+		keys = prev.Keys
+	}
+	snap, err := a.open(ctx, l, l.v, keys)
 	var wk *wrongKeyError
-	if errors.As(err, &wk) {
+	var ce *client.ConsistencyError
+	switch {
+	case errors.As(err, &wk):
 		r.Verdict, r.Reason = VerdictWrongKey, wk.Error()
+		return r
+	case errors.As(err, &ce):
+		// The server's own checkpoints (across a rotation) contradict
+		// each other.
+		r.Verdict, r.Reason = VerdictForked, ce.Error()
+		if ce.Rollback {
+			r.Verdict = VerdictTruncated
+		}
+		r.New, r.Proof = ce.New, ce.Proof
 		return r
 	}
 	if err != nil {
@@ -118,12 +140,15 @@ func (a *Auditor) audit(ctx context.Context, l *Log) (r Result) {
 	}
 	// Valid: the entries, every signature needed, the log's checkpoint
 	// and the trusted one agree. Trust the log's checkpoint.
-	next := &LogState{Log: l.id, Origin: l.v.Name(), Key: l.Key, Result: VerdictValid, Entries: rep.Entries}
+	next := &LogState{Log: l.id, Origin: l.v.Name(), Key: l.Key, Result: VerdictValid, Entries: rep.Entries, Keys: chainOf(rep)}
 	if prev != nil {
 		next.Checkpoint, next.Size, next.Root = prev.Checkpoint, prev.Size, prev.Root
+		if len(next.Keys) < len(prev.Keys) {
+			next.Keys = prev.Keys // a log whose entries are pruned past a rotation
+		}
 	}
 	if r.New != nil {
-		ck, _, err := checkpoint.Verify(checkpoint.Normalize(r.New), l.v, l.v.Name())
+		ck, err := verifyWithChain(checkpoint.Normalize(r.New), l, next.Keys)
 		switch {
 		case err != nil: // a valid report says it verified: never here
 			return unreadable(r, fmt.Errorf("the log's checkpoint: %v", err))
@@ -147,6 +172,41 @@ func (a *Auditor) audit(ctx context.Context, l *Log) (r Result) {
 		r.Reason += fmt.Sprintf(", consistent with size %d trusted before", prev.Size)
 	}
 	return r
+}
+
+// chainOf returns the chain of keys the verifier followed, when the log
+// was rotated (nil otherwise).
+func chainOf(rep *verify.Report) []client.TrustedKey {
+	if len(rep.Keys) < 2 {
+		return nil
+	}
+	out := make([]client.TrustedKey, len(rep.Keys))
+	for i, k := range rep.Keys {
+		out[i].VerifierKey = k.Key
+		if k.Rotation != nil {
+			out[i].Rotation, out[i].From = *k.Rotation, *k.Rotation+2
+		}
+	}
+	return out
+}
+
+// verifyWithChain verifies a checkpoint of the log with the key of the
+// chain (the log's key alone when keys is empty) in effect at its size.
+func verifyWithChain(msg []byte, l *Log, keys []client.TrustedKey) (checkpoint.Checkpoint, error) {
+	ck, err := checkpoint.ParseUnverified(msg)
+	if err != nil {
+		return ck, err
+	}
+	v := l.v
+	for _, k := range keys[min(1, len(keys)):] {
+		if ck.Size >= k.From {
+			if v, err = note.NewVerifier(k.VerifierKey); err != nil {
+				return ck, fmt.Errorf("the chain's key %s: %v", k.VerifierKey, err)
+			}
+		}
+	}
+	ck, _, err = checkpoint.Verify(msg, v, l.v.Name())
+	return ck, err
 }
 
 func unreadable(r Result, err error) Result {

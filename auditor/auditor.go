@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sealog/sealog/checkpoint"
 	storeopen "github.com/sealog/sealog/store/open"
 )
 
@@ -65,10 +64,11 @@ type Config struct {
 	// GOMAXPROCS.
 	Workers int
 	// CheckCheckpoint, if set, is asked before a new checkpoint is
-	// trusted (the log's checkpoint, signed by its key and proven by its
-	// entries and consistent with the last one trusted); an error refuses
-	// it and fails the audit with VerdictRefused. It is where a witness
-	// policy plugs in (require a quorum of cosignatures on the note). nil
+	// trusted (the log's checkpoint, signed by the key of its chain in
+	// effect at its size and proven by its entries and consistent with
+	// the last one trusted); an error refuses it and fails the audit with
+	// VerdictRefused. It is where a witness policy plugs in (require a
+	// quorum of cosignatures on the note; 'sealog audit --policy'). nil
 	// accepts every such checkpoint.
 	CheckCheckpoint func(log string, signed []byte) error
 }
@@ -218,7 +218,10 @@ func (a *Auditor) trusted(l *Log) (*LogState, error) {
 		}
 		return s, nil
 	}
-	ck, _, err := checkpoint.Verify([]byte(s.Checkpoint), l.v, l.v.Name())
+	if len(s.Keys) > 0 && s.Keys[0].VerifierKey != l.Key {
+		return nil, fmt.Errorf("auditor: the state for %s: its chain of keys does not start with the log's key", l.id)
+	}
+	ck, err := verifyWithChain([]byte(s.Checkpoint), l, s.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("auditor: the state for %s: its checkpoint: %v", l.id, err)
 	}

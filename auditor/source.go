@@ -55,10 +55,10 @@ func kindOf(name string) (string, error) {
 }
 
 // open opens a snapshot of the log, read-only.
-func (a *Auditor) open(ctx context.Context, l *Log, v note.Verifier) (*snapshot, error) {
+func (a *Auditor) open(ctx context.Context, l *Log, v note.Verifier, keys []client.TrustedKey) (*snapshot, error) {
 	switch l.kind {
 	case KindServer:
-		return a.openServer(ctx, l, v)
+		return a.openServer(ctx, l, v, keys)
 	case KindDatabase:
 		return openDatabase(ctx, l)
 	}
@@ -115,14 +115,15 @@ func openDatabase(ctx context.Context, l *Log) (*snapshot, error) {
 	}, nil
 }
 
-// openServer fetches a server's checkpoint, checked with the pinned key,
-// and streams the lines it covers.
-func (a *Auditor) openServer(ctx context.Context, l *Log, v note.Verifier) (*snapshot, error) {
+// openServer fetches a server's checkpoint, checked with the pinned key
+// or a key the client follows the log's rotations to from the chain kept
+// (keys), and streams the lines it covers.
+func (a *Auditor) openServer(ctx context.Context, l *Log, v note.Verifier, keys []client.TrustedKey) (*snapshot, error) {
 	hc := a.cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: a.cfg.Timeout}
 	}
-	c, err := client.New(client.Config{URL: l.Name, Token: l.Token, VerifierKey: l.Key, HTTPClient: hc, MaxAttempts: 3, Logger: a.log})
+	c, err := client.New(client.Config{URL: l.Name, Token: l.Token, VerifierKey: l.Key, Keys: keys, HTTPClient: hc, MaxAttempts: 3, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,8 @@ func (a *Auditor) openServer(ctx context.Context, l *Log, v note.Verifier) (*sna
 	if err != nil {
 		c.Close()
 		var ae *client.APIError
-		if errors.As(err, &ae) || errors.Is(err, client.ErrUnreachable) || ctx.Err() != nil {
+		var ce *client.ConsistencyError
+		if errors.As(err, &ae) || errors.As(err, &ce) || errors.Is(err, client.ErrUnreachable) || ctx.Err() != nil {
 			return nil, err
 		}
 		// It answered a checkpoint, and not one the key signed.
@@ -159,7 +161,8 @@ func (a *Auditor) openServer(ctx context.Context, l *Log, v note.Verifier) (*sna
 	}, nil
 }
 
-// wrongKeyError is a server checkpoint not signed by the pinned key.
+// wrongKeyError is a server checkpoint not signed by the pinned key, nor
+// by a key a valid rotation record hands the log over to.
 type wrongKeyError struct{ err error }
 
 func (e *wrongKeyError) Error() string {

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog/client"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/internal/lockfile"
 )
@@ -41,6 +42,11 @@ type LogState struct {
 	Result    string    `json:"result"`
 	// Entries is the number of entry lines that audit checked.
 	Entries uint64 `json:"entries_checked"`
+	// Keys is the log's chain of keys as the audit followed it (Key
+	// first, then each key a rotation record handed over to), when the
+	// log was rotated; Checkpoint is signed by the key in effect at its
+	// size.
+	Keys []client.TrustedKey `json:"keys,omitempty"`
 }
 
 // stateDoc is a state file: one log's state, or every log's.

@@ -32,7 +32,8 @@ func (c *Client) Append(ctx context.Context, ev sealog.Event) (sealog.Receipt, e
 // and returns one receipt per event. The request carries a new
 // Idempotency-Key and is retried with it, so a retry never appends twice.
 // Before it returns, every receipt is checked: its checkpoint is signed by
-// the pinned key, its inclusion proof ties its leaf hash to the
+// the pinned key or a key the log was rotated to (followed first if need
+// be; a *RotationError if no valid rotation hands over to it), its inclusion proof ties its leaf hash to the
 // checkpoint's root, its stored line hashes to that leaf and holds exactly
 // the event sent, and the checkpoint is consistent with the last one the
 // client trusted (a *ConsistencyError otherwise).
@@ -90,7 +91,7 @@ func (c *Client) checkReceipts(ctx context.Context, rs []receiptJSON, cons *cons
 		return nil, fmt.Errorf("client: sent %d events, got %d receipts", len(canon), len(rs))
 	}
 	ckNote := rs[0].Checkpoint
-	ck, err := c.openCheckpoint([]byte(ckNote))
+	ck, err := c.openCheckpoint(ctx, []byte(ckNote))
 	if err != nil {
 		return nil, err
 	}

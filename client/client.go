@@ -29,14 +29,37 @@ type Config struct {
 	// Token is the bearer token (role append to append, read to read).
 	Token string
 	// VerifierKey is the log's verifier key, pinned: every checkpoint the
-	// server hands out must be signed by it. Required.
+	// server hands out must be signed by it, or by a key a checked
+	// rotation record of the log hands over to from it (docs/KEYS.md).
+	// Required.
 	VerifierKey string
 	// MoreKeys are more pinned keys of the same log: the keys it was, or
 	// will be, rotated to (docs/KEYS.md). A checkpoint signed by any
-	// pinned key is accepted, and the consistency proofs between
-	// checkpoints are checked as always, so a rotation does not interrupt
-	// a client that was given the new key beforehand.
+	// pinned key is accepted, at any size, and the consistency proofs
+	// between checkpoints are checked as always. The client needs none
+	// of them to follow a rotation (see Keys); they are for a key known
+	// beforehand by another channel.
 	MoreKeys []string
+	// Keys is a chain of keys followed before (Client.Keys, as an
+	// auditor keeps it): the client starts from it instead of
+	// VerifierKey alone. Its first key must be VerifierKey. The keys are
+	// trusted as given; with StateFile, the file's chain is used instead
+	// when it is longer.
+	Keys []TrustedKey
+	// Revocations are revocation statements (docs/KEYS.md) the client
+	// honours: nothing the revoked key signs for a tree larger than the
+	// statement's size is trusted, checkpoints and rotation records
+	// alike. A statement counts if a RevocationKeys key signed it, or the
+	// key the revoked one handed over to at or before that size (once the
+	// client has followed that rotation); never the revoked key itself.
+	Revocations [][]byte
+	// RevocationKeys are the keys (an offline root key) whose revocation
+	// statements the client honours.
+	RevocationKeys []string
+	// ReadToken, if set, is sent instead of Token with the client's read
+	// requests (GET): the rotation records and proofs it fetches by
+	// itself when Token has the append role only.
+	ReadToken string
 	// StateFile, if set, keeps the last checkpoint the client verified,
 	// so that a log rolled back or forked while the client was not
 	// running is caught at its first call. It is written durably, at
@@ -78,18 +101,22 @@ type Config struct {
 // every checkpoint with the last one it trusted. Its methods are safe for
 // concurrent use.
 type Client struct {
-	cfg       Config
-	base      *url.URL
-	hc        *http.Client
-	verifier  note.Verifier
-	verifiers []note.Verifier // verifier, then Config.MoreKeys
-	origin    string
-	log       *slog.Logger
+	cfg      Config
+	base     *url.URL
+	hc       *http.Client
+	verifier note.Verifier
+	origin   string
+	log      *slog.Logger
+	revs     []revocation
+	roots    []note.Verifier // Config.RevocationKeys
 
-	mu      sync.Mutex // guards trusted, savedAt, dirty
+	mu      sync.Mutex // guards trusted, keys, savedAt, dirty
 	trusted trusted
+	keys    *keyState
 	savedAt time.Time
 	dirty   bool
+	// followMu makes one call at a time follow the log's rotations.
+	followMu sync.Mutex
 
 	spool      *spool // nil without Config.SpoolDir
 	stopSpool  chan struct{}
@@ -98,7 +125,8 @@ type Client struct {
 }
 
 // New makes a Client. With Config.StateFile it reads the checkpoint
-// kept there, whose signature must verify with the pinned key.
+// and the chain of keys kept there; the checkpoint's signature must
+// verify with a key of that chain.
 func New(cfg Config) (*Client, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("client: Config.URL is required")
@@ -127,13 +155,9 @@ func New(cfg Config) (*Client, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient, verifier: v, origin: v.Name(), log: lg, verifiers: []note.Verifier{v}}
-	for i, k := range cfg.MoreKeys {
-		mv, err := note.NewVerifier(k)
-		if err != nil || mv.Name() != v.Name() {
-			return nil, fmt.Errorf("client: Config.MoreKeys[%d]: not a verifier key of %q", i, v.Name())
-		}
-		c.verifiers = append(c.verifiers, mv)
+	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient, verifier: v, origin: v.Name(), log: lg}
+	if err := c.initKeys(v, cfg); err != nil {
+		return nil, err
 	}
 	if cfg.StateFile != "" {
 		if err := c.loadState(); err != nil {
@@ -254,8 +278,12 @@ func (c *Client) once(ctx context.Context, req request, u string) ([]byte, http.
 	if req.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
 	}
-	if c.cfg.Token != "" {
-		hr.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	token := c.cfg.Token
+	if req.method == "GET" && c.cfg.ReadToken != "" {
+		token = c.cfg.ReadToken
+	}
+	if token != "" {
+		hr.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.hc.Do(hr)
 	if err != nil {

@@ -86,7 +86,9 @@ func (b *backend) client(cfg Config) *Client {
 	b.t.Helper()
 	cfg.URL, cfg.Token, cfg.VerifierKey = b.hs.URL, b.token, b.vkey
 	cfg.Backoff = time.Millisecond
-	cfg.Rand = testkit.Rand("keys " + b.t.Name())
+	if cfg.Rand == nil {
+		cfg.Rand = testkit.Rand("keys " + b.t.Name())
+	}
 	c, err := New(cfg)
 	if err != nil {
 		b.t.Fatal(err)

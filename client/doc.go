@@ -10,6 +10,18 @@
 // back or forked is a *ConsistencyError carrying both signed checkpoints
 // and the proof, evidence for a third party rather than a message.
 //
+// It follows the log's key rotations by itself (docs/KEYS.md): given the
+// log's first key, a checkpoint signed by a key it does not trust yet
+// makes it find the rotation record in between through the read API and
+// check it — in the log (its inclusion proof in a checkpoint signed by the
+// key it hands over from, consistent with the trusted one), alone in its
+// batch, naming that key as the previous one — before it trusts the key
+// the record names, from the size after the record's batch on. A key is
+// trusted only within its turn, and Config.Revocations are honoured. A
+// checkpoint signed by a key no valid rotation hands over to is a
+// *RotationError with the evidence. The chain (Keys) is kept with the
+// checkpoint, in memory and in Config.StateFile.
+//
 // Appends are retried on network errors and 429/502/503/504 answers with
 // the same Idempotency-Key, so that a retry never appends twice.
 //
@@ -22,7 +34,9 @@
 //	...
 //	r, err := c.Append(ctx, sealog.Event{Kind: "user.login", Actor: "alice"})
 //	var ce *client.ConsistencyError
-//	if errors.As(err, &ce) {
-//		// ce.Old and ce.New are the evidence: keep them.
+//	var re *client.RotationError
+//	if errors.As(err, &ce) || errors.As(err, &re) {
+//		// ce.Old and ce.New (re.Trusted, re.New, re.Record) are the
+//		// evidence: keep them.
 //	}
 package client

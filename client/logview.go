@@ -21,8 +21,15 @@ import (
 // Origin returns the origin of the pinned verifier key: the log's.
 func (c *Client) Origin() string { return c.origin }
 
-// VerifierKey returns the pinned verifier key.
-func (c *Client) VerifierKey() string { return c.cfg.VerifierKey }
+// VerifierKey returns the log's current verifier key as far as the
+// client followed it: the pinned key, or the last key a checked rotation
+// record handed over to, once that key signed a checkpoint the client
+// saw (sealog.Log.VerifierKey names it from the rotation on).
+func (c *Client) VerifierKey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys.chain[len(c.keys.chain)-1].VerifierKey
+}
 
 // CheckpointAt returns the server's signed checkpoint for its first size
 // entries (the end of a batch), or its latest for size 0, with the
@@ -46,7 +53,7 @@ func (c *Client) CheckpointAt(ctx context.Context, size uint64) (sealog.Checkpoi
 		return sealog.Checkpoint{}, fmt.Errorf("client: the checkpoint of size %d: malformed answer", size)
 	}
 	note := []byte(r.Inclusion.Checkpoint)
-	ck, err := c.openCheckpoint(note)
+	ck, err := c.openCheckpoint(ctx, note)
 	if err != nil {
 		return sealog.Checkpoint{}, err
 	}
@@ -86,7 +93,7 @@ func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (tlog.Rec
 		return nil, fmt.Errorf("client: asked for the proof of entry %d in %d entries, got entry %d in %d", seq, size, r.Seq, r.Size)
 	}
 	if r.Checkpoint != "" {
-		ck, err := c.openCheckpoint([]byte(r.Checkpoint))
+		ck, err := c.openCheckpoint(ctx, []byte(r.Checkpoint))
 		if err != nil {
 			return nil, err
 		}

@@ -17,7 +17,8 @@ import (
 )
 
 // Checkpoint fetches the server's latest checkpoint (GET /checkpoint),
-// checks its signature with the pinned key and its consistency with the
+// checks its signature with the pinned key (or a key the log was rotated
+// to, following the rotation records first) and its consistency with the
 // trusted checkpoint, and trusts it. A latest checkpoint smaller than the
 // trusted one is a *ConsistencyError with Rollback set. (Against
 // several servers that read from lagging replicas, expect that error from
@@ -27,7 +28,7 @@ func (c *Client) Checkpoint(ctx context.Context) (checkpoint.Checkpoint, []byte,
 	if err != nil {
 		return checkpoint.Checkpoint{}, nil, err
 	}
-	ck, err := c.openCheckpoint(b)
+	ck, err := c.openCheckpoint(ctx, b)
 	if err != nil {
 		return checkpoint.Checkpoint{}, nil, err
 	}
@@ -66,7 +67,7 @@ func (c *Client) Entry(ctx context.Context, seq uint64) (sealog.Entry, error) {
 	if err := json.Unmarshal(b, &r); err != nil || r.Inclusion == nil {
 		return sealog.Entry{}, fmt.Errorf("client: entry %d: malformed answer", seq)
 	}
-	ck, err := c.openCheckpoint([]byte(r.Inclusion.Checkpoint))
+	ck, err := c.openCheckpoint(ctx, []byte(r.Inclusion.Checkpoint))
 	if err != nil {
 		return sealog.Entry{}, err
 	}

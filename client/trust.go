@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sealog/sealog/checkpoint"
@@ -52,15 +51,6 @@ func (e *ConsistencyError) Error() string {
 	}
 	return fmt.Sprintf("client: the log was %s: checkpoint of size %d is inconsistent with the trusted checkpoint of size %d: %s",
 		what, e.NewSize, e.OldSize, e.Reason)
-}
-
-// openCheckpoint verifies a signed checkpoint with the pinned key.
-func (c *Client) openCheckpoint(msg []byte) (checkpoint.Checkpoint, error) {
-	ck, _, err := checkpoint.Open(msg, note.VerifierList(c.verifiers...), c.origin)
-	if err != nil {
-		return ck, fmt.Errorf("client: the server's checkpoint does not verify with the pinned key: %w", err)
-	}
-	return ck, nil
 }
 
 // Trusted returns the last checkpoint the client verified (a signed
@@ -177,6 +167,8 @@ func (c *Client) fetchConsistency(ctx context.Context, from, to uint64) (tlog.Tr
 // stateFile is the JSON of Config.StateFile.
 type stateFile struct {
 	Checkpoint string `json:"checkpoint"`
+	// Keys is the chain of keys followed (absent until a rotation was).
+	Keys []TrustedKey `json:"keys,omitempty"`
 }
 
 func (c *Client) loadState() error {
@@ -191,7 +183,12 @@ func (c *Client) loadState() error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("client: state file %s: %w", c.cfg.StateFile, err)
 	}
-	ck, err := c.openCheckpoint([]byte(s.Checkpoint))
+	if len(s.Keys) > len(c.keys.chain) {
+		if err := c.setChain(s.Keys, true); err != nil {
+			return fmt.Errorf("client: state file %s: its chain of keys: %w", c.cfg.StateFile, err)
+		}
+	}
+	ck, err := c.checkKnown([]byte(s.Checkpoint))
 	if err != nil {
 		return fmt.Errorf("client: state file %s: %w", c.cfg.StateFile, err)
 	}
@@ -205,7 +202,11 @@ func (c *Client) saveLocked(now bool) error {
 	if c.cfg.StateFile == "" || !c.dirty || (!now && time.Since(c.savedAt) < time.Second) {
 		return nil
 	}
-	b, _ := json.Marshal(stateFile{Checkpoint: string(c.trusted.note)})
+	sf := stateFile{Checkpoint: string(c.trusted.note)}
+	if len(c.keys.chain) > 1 {
+		sf.Keys = c.keys.chain
+	}
+	b, _ := json.Marshal(sf)
 	if err := durable.WriteFile(c.cfg.StateFile, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("client: state file: %w", err)
 	}

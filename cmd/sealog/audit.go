@@ -8,13 +8,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sealog/sealog/auditor"
+	"github.com/sealog/sealog/checkpoint"
+	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/policy"
 )
 
 var auditCmd = &command{
@@ -22,6 +27,7 @@ var auditCmd = &command{
 	summary: "watch logs: verify new entries and consistency on a schedule, metrics, webhook",
 	usage: `Usage: sealog audit LOG... --key FILE.pub [--key FILE.pub]... --state FILE|DIR
                     [--once | --every DURATION] [--listen ADDR] [--token-file FILE]
+                    [--policy FILE]
                     [--webhook URL --webhook-secret FILE [--webhook-on-success]
                      [--webhook-attempts N]] [--json] [-v]
 
@@ -33,7 +39,9 @@ still holds, unchanged, everything the checkpoint trusted at the last
 audit covers: a log edited, cut back and re-signed, or rewritten from
 some entry and re-signed, fails. Only then is the log's new checkpoint
 trusted and saved in the state. The first audit of a log trusts its key
-alone. The auditor only reads: it never writes to a log.
+alone. A log rotated to a new key (sealog key rotate) is followed: each
+rotation record is checked, and the chain of keys is kept in the state.
+The auditor only reads: it never writes to a log.
 
 --key is required: the auditor trusts nothing a log says, its key
 included. Give one --key for all the logs, or one per log, in order.
@@ -48,6 +56,10 @@ Flags:
     --listen ADDR       serve Prometheus metrics at http://ADDR/metrics
                         (port 0 picks a free one; the address is printed on stderr)
     --token-file FILE   a read token for the servers (default $SEALOG_TOKEN)
+    --policy FILE       a witness policy (c2sp.org/tlog-policy): a checkpoint is
+                        trusted only with its quorum of cosignatures (a server's
+                        /checkpoint, a directory's witnessed file), else the
+                        audit fails as refused. List each key of a rotated log.
     --webhook URL       POST a JSON payload to URL when an audit fails
     --webhook-secret F  the HMAC-SHA256 key of the Sealog-Signature header,
                         from a file readable by its owner only (mode 0600)
@@ -58,8 +70,9 @@ Flags:
     -v                  log each audit and each webhook retry on stderr
 
 Exit status with --once: 0 every log valid, 1 a log failed (tampered,
-truncated, forked, wrong key, unsigned), 3 a log could not be read (and
-none failed), 2 usage error. Without --once: 0 after SIGINT or SIGTERM.
+truncated, forked, wrong key, unsigned, refused), 3 a log could not be
+read (and none failed), 2 usage error. Without --once: 0 after SIGINT or
+SIGTERM.
 `,
 }
 
@@ -69,6 +82,7 @@ func init() { auditCmd.run = runAudit }
 type auditFlags struct {
 	keys                                    stringsFlag
 	state, listen, tokenFile, hook, hookKey string
+	policy                                  string
 	once, hookOK, asJSON, verbose           bool
 	every                                   time.Duration
 	attempts                                int
@@ -82,6 +96,7 @@ func runAudit(e *env, args []string) error {
 	fl.StringVar(&f.state, "state", "", "")
 	fl.StringVar(&f.listen, "listen", "", "")
 	fl.StringVar(&f.tokenFile, "token-file", "", "")
+	fl.StringVar(&f.policy, "policy", "", "")
 	fl.StringVar(&f.hook, "webhook", "", "")
 	fl.StringVar(&f.hookKey, "webhook-secret", "", "")
 	fl.BoolVar(&f.once, "once", false, "")
@@ -170,6 +185,17 @@ func auditConfig(e *env, c *command, f *auditFlags, pos []string) (auditor.Confi
 		cfg.Logs = append(cfg.Logs, auditor.Log{Name: name, Key: k, Token: token})
 	}
 	cfg.State = f.state
+	if f.policy != "" {
+		p, err := readPolicy("--policy", f.policy)
+		if err != nil {
+			return cfg, err
+		}
+		var keys []string
+		for _, l := range cfg.Logs {
+			keys = append(keys, l.Key)
+		}
+		cfg.CheckCheckpoint = policyCheck(p, keys)
+	}
 	if f.hook != "" {
 		secret, err := readSecretFile(f.hookKey, "--webhook-secret")
 		if err != nil {
@@ -179,6 +205,66 @@ func auditConfig(e *env, c *command, f *auditFlags, pos []string) (auditor.Confi
 	}
 	cfg.Logger = newLogger(e, f.verbose)
 	return cfg, nil
+}
+
+// policyCheck is the auditor's CheckCheckpoint of 'audit --policy': the
+// checkpoint (already verified by the auditor with the log's chain of
+// keys) must carry the policy's quorum of cosignatures. The log's
+// signature is checked again with one of the policy's log keys or of the
+// keys given (--key), so a rotated log's later keys must be in the policy,
+// as its witnesses must know them. For a log directory whose checkpoint
+// file has no cosignatures, the directory's witnessed file (kept by
+// 'sealog serve --policy') counts when it is the same checkpoint.
+func policyCheck(p *policy.Policy, keys []string) func(log string, signed []byte) error {
+	var vs []note.Verifier
+	for _, l := range p.Logs {
+		vs = append(vs, l.Verifier)
+	}
+	for _, k := range keys {
+		if v, err := note.NewVerifier(k); err == nil {
+			vs = append(vs, v)
+		}
+	}
+	return func(log string, signed []byte) error {
+		notes := [][]byte{signed}
+		// A log directory (its name is absolute; a server's or a
+		// database's is a URL) may keep the cosigned checkpoint apart.
+		if filepath.IsAbs(log) {
+			if b, err := os.ReadFile(filepath.Join(log, layout.WitnessedFile)); err == nil && len(b) <= checkpoint.MaxSize && sameCheckpoint(b, signed) {
+				notes = append(notes, b)
+			}
+		}
+		var last error
+		for _, msg := range notes {
+			ck, err := checkpoint.ParseUnverified(checkpoint.Normalize(msg))
+			if err != nil {
+				return fmt.Errorf("the checkpoint: %v", err)
+			}
+			for _, v := range vs {
+				if v.Name() != ck.Origin {
+					continue
+				}
+				_, err := p.Check(msg, v)
+				if err == nil {
+					return nil
+				}
+				if last == nil || errors.Is(err, policy.ErrNoQuorum) {
+					last = err
+				}
+			}
+		}
+		if last == nil {
+			return errors.New("the checkpoint is signed by a key the witness policy does not list (after a rotation, add the log's new key to the policy)")
+		}
+		return errors.New(strings.TrimPrefix(last.Error(), "policy: "))
+	}
+}
+
+// sameCheckpoint reports whether two signed notes have the same text.
+func sameCheckpoint(a, b []byte) bool {
+	na, err1 := checkpoint.ParseNote(checkpoint.Normalize(a))
+	nb, err2 := checkpoint.ParseNote(checkpoint.Normalize(b))
+	return err1 == nil && err2 == nil && string(na.Text) == string(nb.Text)
 }
 
 // readSecretFile reads a secret (a token, an HMAC key) from a file that
