@@ -131,7 +131,7 @@ func (c *Client) Receipt(ctx context.Context, seq, size uint64) (sealog.Receipt,
 	if err := json.Unmarshal(b, &r); err != nil || r.Inclusion == nil {
 		return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: malformed answer", seq)
 	}
-	ck, err := c.openCheckpoint([]byte(r.Inclusion.Checkpoint))
+	ck, err := c.openCheckpoint(ctx, []byte(r.Inclusion.Checkpoint))
 	if err != nil {
 		return sealog.Receipt{}, err
 	}
@@ -153,7 +153,7 @@ func (c *Client) Receipt(ctx context.Context, seq, size uint64) (sealog.Receipt,
 	if t := rc.Timestamp; t != nil {
 		covered := ck
 		if t.Checkpoint != "" {
-			later, err := c.openCheckpoint([]byte(t.Checkpoint))
+			later, err := c.openCheckpoint(ctx, []byte(t.Checkpoint))
 			if err != nil {
 				return sealog.Receipt{}, fmt.Errorf("client: receipt for entry %d: the timestamp's checkpoint: %w", seq, err)
 			}
