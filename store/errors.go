@@ -51,3 +51,26 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("append conflict: batch starts at %d but the log has %d entries", e.First, e.Head.Size)
 }
+
+// SchemaError is the error (wrapping ErrSchema) of a SQL store whose
+// schema is at another version than this sealog's: Found older than Known
+// can be migrated (Options.Migrate, `sealog migrate`); newer needs a newer
+// sealog.
+type SchemaError struct {
+	Where string // the log: the schema or the file
+	Found int    // the schema's version
+	Known int    // this sealog's
+}
+
+func (e *SchemaError) Error() string {
+	if e.Found > e.Known {
+		return fmt.Sprintf("%s: the schema is at version %d, newer than this sealog knows (%d): upgrade sealog", e.Where, e.Found, e.Known)
+	}
+	return fmt.Sprintf("%s: the schema is at version %d, older than this sealog's %d: migrate it (Options.Migrate, or 'sealog migrate') once no older sealog uses it", e.Where, e.Found, e.Known)
+}
+
+// Unwrap makes errors.Is(err, ErrSchema) true.
+func (e *SchemaError) Unwrap() error { return ErrSchema }
+
+// Older reports whether migrating would bring the schema up to date.
+func (e *SchemaError) Older() bool { return e.Found < e.Known }

@@ -72,10 +72,13 @@ func openDatabase(ctx context.Context, loc storeopen.Location, key *sealog.Key, 
 func databaseError(loc storeopen.Location, err error) error {
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "storeopen: "), "sealog: ")
 	name := loc.String()
+	var schemaErr *store.SchemaError
 	switch {
 	case errors.Is(err, store.ErrNotLog):
 		return ioError("%s holds no sealog log", name).
 			withHint("create one with 'sealog init %s --key FILE'", name)
+	case errors.As(err, &schemaErr) && schemaErr.Older():
+		return ioError("%s", msg).withHint("once no older sealog uses it, run 'sealog migrate %s'", name)
 	case errors.Is(err, store.ErrSchema):
 		return ioError("%s", msg).withHint("every process on one database must run the same sealog version")
 	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):

@@ -49,7 +49,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		keygenCmd, initCmd, appendCmd, verifyCmd, verifyReportCmd, showCmd, queryCmd, tailCmd,
-		infoCmd, checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd,
+		infoCmd, checkpointCmd, proveCmd, verifyProofCmd, exportCmd, verifyBundleCmd, exportDirCmd, migrateCmd,
 		eraseCmd, importCmd, pruneCmd, serveCmd, witnessCmd, tokenCmd, keyCmd, auditCmd, benchCmd, demoCmd, versionCmd,
 	}
 }

@@ -25,6 +25,7 @@ type sqlTamperer interface {
 	exec(t *testing.T, q string, args ...any)
 	line(t *testing.T, seq int64) []byte
 	headCheckpoint(t *testing.T) []byte
+	tables(t *testing.T) []string
 	close()
 }
 
@@ -54,6 +55,22 @@ func (s sqliteTamperer) headCheckpoint(t *testing.T) (b []byte) {
 }
 
 func (s sqliteTamperer) close() { s.db.Close() }
+
+func (s sqliteTamperer) tables(t *testing.T) (names []string) {
+	rows, err := s.db.Query(`SELECT name FROM sqlite_schema WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
+}
 
 type pgTamperer struct {
 	ctx  context.Context
@@ -99,6 +116,25 @@ func (p pgTamperer) headCheckpoint(t *testing.T) (b []byte) {
 }
 
 func (p pgTamperer) close() { p.conn.Close(p.ctx) }
+
+func (p pgTamperer) tables(t *testing.T) (names []string) {
+	rows, err := p.conn.Query(p.ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
 
 // databaseLogs are the kinds of database a log can live in, each making
 // a fresh place for one log and a tamperer for it.

@@ -79,11 +79,11 @@ func checkVersion(schema string, v int, opts *Options) error {
 	case v == latest:
 		return nil
 	case v > latest:
-		return fmt.Errorf("postgres: schema %s is at version %d, newer than this sealog knows (%d): upgrade sealog: %w", schema, v, latest, store.ErrSchema)
+		return fmt.Errorf("postgres: %w", &store.SchemaError{Where: "schema " + schema, Found: v, Known: latest})
 	case opts.Migrate && !opts.ReadOnly:
 		return errNeedsMigration
 	default:
-		return fmt.Errorf("postgres: schema %s is at version %d, older than this sealog's %d: open it with Options.Migrate once no older sealog uses it: %w", schema, v, latest, store.ErrSchema)
+		return fmt.Errorf("postgres: %w", &store.SchemaError{Where: "schema " + schema, Found: v, Known: latest})
 	}
 }
 

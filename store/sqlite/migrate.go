@@ -99,11 +99,11 @@ func checkVersion(path string, v int, opts *Options) error {
 	case v == latest:
 		return nil
 	case v > latest:
-		return fmt.Errorf("sqlite: %s: the schema is at version %d, newer than this sealog knows (%d): upgrade sealog: %w", path, v, latest, store.ErrSchema)
+		return fmt.Errorf("sqlite: %w", &store.SchemaError{Where: path, Found: v, Known: latest})
 	case opts.Migrate && !opts.ReadOnly:
 		return errNeedsMigration
 	default:
-		return fmt.Errorf("sqlite: %s: the schema is at version %d, older than this sealog's %d: open it with Options.Migrate once no older sealog uses it: %w", path, v, latest, store.ErrSchema)
+		return fmt.Errorf("sqlite: %w", &store.SchemaError{Where: path, Found: v, Known: latest})
 	}
 }
 
