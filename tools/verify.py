@@ -14,7 +14,8 @@ ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resou
                    rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
 ROTATE = re.compile(rb'\{"kind":"sealog\.rotate","payload":\{"key":"([!#-\[\]-~]+)","prev":"([!#-\[\]-~]+)"\}\}')  # §5a
 SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
-PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"\}\}')  # §13.1
+PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"'
+                   rb'(?:,"rotations":([1-9][0-9]{0,19}))?\}\}')  # §13.1
 CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
 SPACE = set('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | {chr(c) for c in range(0x2000, 0x200b)}  # Unicode White_Space
@@ -178,7 +179,7 @@ def parse_line(line):
         elif r := ROTATE.fullmatch(event):  # §5a: a rotation record (new key, previous key)
             e['rotation'] = (r[1].decode(), r[2].decode())
         elif (r := PRUNE.fullmatch(event)) and int(r[1]) <= MAXSEQ:  # §13.1: a prune record
-            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()))
+            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()), int(r[4] or 0))
     else:
         return 'neither a live nor an erased entry line'
     e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
@@ -201,6 +202,38 @@ class Tree:
         for _, left in reversed(self.stack[:-1]):
             h = SHA(b'\x01' + left + h)
         return h
+
+    @staticmethod
+    def of_edge(n, edge):
+        """§13.2: the tree of n leaves whose complete subtrees have these roots, largest first."""
+        t = Tree()
+        t.n, t.stack = n, list(zip([1 << b for b in range(63, -1, -1) if n >> b & 1], edge))
+        return t
+
+def consistent(proof, m, m_root, n, n_root):
+    """RFC 9162 §2.1.4.2: whether proof shows the tree of m leaves (root m_root) to be a prefix of that of n."""
+    if not 0 < m <= n:
+        return False
+    if m == n:
+        return not proof and m_root == n_root
+    proof = ([m_root] if m & (m - 1) == 0 else []) + proof
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    if not proof:
+        return False
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = SHA(b'\x01' + c + fr), SHA(b'\x01' + c + sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = SHA(b'\x01' + sr + c)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == m_root and sr == n_root
 
 def ckpt_text(origin, size, root):
     return b'%s\n%d\n%s\n' % (origin.encode(), size, base64.b64encode(root))
@@ -263,6 +296,7 @@ class Scan:
         self.newest, self.clean, self.prev_size, self.seen, self.foreign = None, [], 0, 0, []  # §6.2: signature points
         self.verified = self.failed = self.unchecked = self.max_ok = self.uncheckable = 0
         self.fails, self.start, self.pruned, self.prunes = [], 0, None, []  # §13: a pruned log's start, its records
+        self.kept_ok = 0  # §13.3: kept rotation records whose signature verified
         self.reached()
 
     def start_pruned(self, p):
@@ -271,6 +305,30 @@ class Scan:
         self.next, self.last, self.last_time, self.tree.n = p['below'], p['leaf'], p['time'], p['below']
         self.tree.stack = list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
         self.reached()
+        self.prev_size, root = p['below'], self.tree.root()  # (the first batch kept starts at the prune point)
+        for k in p.get('rotations', []):  # §13.3 step 3: the rotation records the prune kept, in the tree at below
+            e, why = k['entry'], None
+            leaf_tree = Tree.of_edge(e['seq'], k['edge']) if len(k['edge']) == bin(e['seq']).count('1') else None
+            leaf_tree and leaf_tree.add(e['leaf'])
+            if e['erased'] or not e['rotation']:
+                why = 'is not a rotation record'
+            elif e['sig'] is None:
+                why = 'does not end its batch'
+            elif leaf_tree is None:
+                why = 'has an edge of the wrong size'
+            elif not consistent(k['proof'], e['seq'] + 1, leaf_tree.root(), p['below'], root):
+                why = 'is not in the tree at the prune point'
+            if why:
+                self.forged_rotations += 1
+                self.problem('rotation', 'pruned.json keeps a rotation record that %s' % why, e['seq'])
+                continue
+            self.chain.choose(e['sig'])
+            n = len(self.chain.epochs)
+            if why := self.chain.rotate(e['seq'], e['rotation'], dict(size=e['seq'] + 1, root=leaf_tree.root(), sig=e['sig'])):
+                self.forged_rotations += 1
+                self.problem('rotation', why + ' (kept in pruned.json)', e['seq'])
+            elif len(self.chain.epochs) > n:
+                self.kept_ok += 1
 
     def problem(self, kind, msg, seq=None, where=None):
         self.anomaly = self.anomaly or seq is not None
@@ -618,13 +676,25 @@ def read_pruned(d, pre):
     """§13.2: pruned.json, strictly; None if the log was never pruned; damage is a problem."""
     try:
         p = json.loads(read_small(os.path.join(d, 'pruned.json')), object_pairs_hook=lambda kv: dict(kv) if len(set(k for k, _ in kv)) == len(kv) else 1 / 0)
-        if type(p) is not dict or sorted(p) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
+        if type(p) is not dict or sorted(set(p) - {'rotations'}) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
                 type(p['record']) is not int or not 1 <= p['below'] <= p['record'] <= MAXSEQ or type(p['edge']) is not list or \
                 len(p['edge']) != bin(p['below']).count('1') or not all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in p['edge'] + [p['leaf']]):
             raise ValueError('not the members and values of §13.2')
         if (t := time_ns(p['time'].encode())) is None:
             raise ValueError('time %r is not a TIME (§3.1)' % p['time'])
-        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t)
+        rots, last = [], -1
+        if 'rotations' in p and (type(p['rotations']) is not list or not p['rotations']):
+            raise ValueError('rotations is not a non-empty array (§13.2)')
+        for k in p.get('rotations', []):
+            if type(k) is not dict or sorted(k) != ['edge', 'line', 'proof'] or type(k['line']) is not str or \
+                    not all(type(x) is list and len(x) <= 64 and all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in x) for x in (k['edge'], k['proof'])):
+                raise ValueError('a kept rotation is not the members and values of §13.2')
+            e = parse_line(k['line'].encode() + b'\n')
+            if isinstance(e, str) or not last < e['seq'] < p['below']:
+                raise ValueError('a kept rotation line: %s' % (e if isinstance(e, str) else 'seq out of order'))
+            last = e['seq']
+            rots.append(dict(entry=e, edge=[bytes.fromhex(h) for h in k['edge']], proof=[bytes.fromhex(h) for h in k['proof']]))
+        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t, rotations=rots)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, ZeroDivisionError, AttributeError, InputError) as e:
@@ -647,6 +717,9 @@ def check_pruned(s, auth, wrong_key):
             best[2][0], p['below'] - 1, best[0], best[2][0]), best[2][0])
     elif best[2][0] == p['below'] and (best[2][1] != p['leaf'] or best[2][2] != t.root()):
         s.problem('pruned', 'pruned.json does not match the prune record at entry %d' % best[0], p['below'])
+    elif best[2][0] == p['below'] and best[2][3] != len(p['rotations']):
+        s.problem('pruned', 'pruned.json keeps %d rotation records, the prune record at entry %d says %d were pruned' % (
+            len(p['rotations']), best[0], best[2][3]), p['below'])
 
 def der(b, i):
     """One DER element at i: (tag, content start, content end)."""
@@ -742,7 +815,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
     s.fails.sort(key=lambda p: p['size'])
     if s.uncheckable:
         s.problem('limit', '%d signatures NOT checked: %s' % (s.uncheckable, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
-    verified, failed = s.verified + ck_ok, s.failed + ck_failed
+    verified, failed = s.verified + ck_ok + s.kept_ok, s.failed + ck_failed
     auth = max(ck_auth, s.max_ok)
     wrong_key = not key_ok or verified == 0 and failed > 0
     if wrong_key:
