@@ -131,6 +131,30 @@ func TestPrune(t *testing.T) {
 		if !rep.Valid || rep.Pruned == nil || rep.Pruned.Status != "ok" || rep.Pruned.Below != res.Below || rep.Pruned.Record != 37 || len(rep.Keys) != 2 {
 			t.Fatalf("verify: valid %v %s, pruned %+v, keys %+v, problems %+v", rep.Valid, rep.Verdict, rep.Pruned, rep.Keys, rep.Problems)
 		}
+	} // Pruned again, further: the rotation record pruned the first time
+	// comes from the prune state, and the tree hashes kept then still
+	// prove what remains.
+	again, err := l.Prune(ctx, 30)
+	if err != nil || again.Below != 28 {
+		t.Fatalf("pruning again below 30: %+v %v; want 28", again, err)
+	}
+	if p, err := st.Pruned(ctx); err != nil || p.Below != 28 || len(p.Rotations) != 1 {
+		t.Fatalf("the prune state after the second prune: %+v %v", p, err)
+	}
+	e, err := l.Entry(ctx, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := l.CheckpointAt(ctx, 31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := l.InclusionProof(ctx, 30, 31); err != nil || tlog.CheckRecord(p, 31, ck.Root, 30, e.LeafHash) != nil {
+		t.Fatalf("entry 30 in the signed tree of 31 after the second prune: %v", err)
+	}
+	rep, err := verify.Verify(ctx, storeopen.Source(ctx, st, "postgres"), verify.Options{Key: vks[0]})
+	if err != nil || !rep.Valid || rep.Pruned == nil || rep.Pruned.Below != 28 || rep.Pruned.Status != "ok" || len(rep.Keys) != 2 {
+		t.Fatalf("verify after the second prune: %v %+v %+v", err, rep.Pruned, rep.Problems)
 	}
 }
 
