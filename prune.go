@@ -39,9 +39,11 @@ type PruneResult struct {
 //
 // Entries go by whole sealed segments: the prune point is the largest
 // segment start at or below below (PruneResult.Below); an error if there
-// is none. A rotated log keeps its first rotation record (docs/KEYS.md):
-// the prune point is at most that record's seq. The log must be over a
-// store that can prune (the file store).
+// is none (a SQL store cuts at any batch end). A rotated log may be
+// pruned past its rotation records: the prune state keeps each one pruned,
+// with the tree hashes that prove it part of the log, so that verifiers
+// still follow the chain of keys from the log's first key. The log must be
+// over a store that can prune (store.Pruner).
 func (l *Log) Prune(ctx context.Context, below uint64) (PruneResult, error) {
 	if l.eng == nil {
 		return PruneResult{}, ErrReadOnly
@@ -49,13 +51,6 @@ func (l *Log) Prune(ctx context.Context, below uint64) (PruneResult, error) {
 	pr, ok := l.st.(store.Pruner)
 	if !ok {
 		return PruneResult{}, fmt.Errorf("sealog: %s: the store cannot prune (it does not implement store.Pruner)", l.name)
-	}
-	if es := l.Keys(); len(es) > 1 && below > es[1].Rotation {
-		// The rotation records are the chain of keys from the log's
-		// first key (sealog.json) to its current one: every verifier,
-		// and this Log at open, follows it from the first, so the first
-		// rotation record must stay.
-		below = es[1].Rotation
 	}
 	p, err := pr.PrunePoint(ctx, below)
 	if err != nil {
@@ -75,8 +70,11 @@ func (l *Log) Prune(ctx context.Context, below uint64) (PruneResult, error) {
 	if err != nil {
 		return PruneResult{}, err
 	}
+	if st.Rotations, err = l.keptRotations(ctx, p, st.root, cur); err != nil {
+		return PruneResult{}, err
+	}
 	prep := make([]commit.Event, 1)
-	if err := l.prepareEncoded(format.AppendPruneEvent(nil, format.Prune{Below: p, Leaf: st.Leaf, Root: st.root}), &prep[0]); err != nil {
+	if err := l.prepareEncoded(format.AppendPruneEvent(nil, format.Prune{Below: p, Leaf: st.Leaf, Root: st.root, Rotations: uint64(len(st.Rotations))}), &prep[0]); err != nil {
 		return PruneResult{}, err
 	}
 	pend, err := l.submitPrepared(ctx, prep, nil)
@@ -191,4 +189,55 @@ func (l *Log) FirstSeq(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return cur.Below, nil
+}
+
+// keptRotations returns the rotation records below prune point p, each
+// with the edge of the tree before it and a consistency proof to the tree
+// at p (docs/FORMAT.md §13.2). Records an earlier prune deleted come from
+// its state cur; the others are read from the store. Each is checked as
+// a verifier will check it.
+func (l *Log) keptRotations(ctx context.Context, p uint64, root tlog.Hash, cur *store.PruneState) ([]format.KeptRotation, error) {
+	var out []format.KeptRotation
+	hr := store.HashReader(ctx, l.st)
+	for _, e := range l.Keys()[1:] {
+		if e.Rotation >= p {
+			break
+		}
+		var line []byte
+		if cur != nil && e.Rotation < cur.Below {
+			for _, k := range cur.Rotations {
+				if ln, err := format.ParseLine(k.Line); err == nil && ln.Seq == e.Rotation {
+					line = k.Line
+				}
+			}
+			if line == nil {
+				return nil, fmt.Errorf("sealog: %w: the rotation record at entry %d was pruned, but the prune state does not keep it", ErrCorrupt, e.Rotation)
+			}
+		} else {
+			sl, err := l.st.ReadLine(ctx, e.Rotation)
+			if err != nil {
+				return nil, fmt.Errorf("sealog: %w", err)
+			}
+			line = sl.Bytes
+		}
+		edge, err := tree.Load(e.Rotation, hr)
+		if err != nil {
+			return nil, fmt.Errorf("sealog: the tree at %d: %w", e.Rotation, err)
+		}
+		k := format.KeptRotation{Line: append([]byte(nil), line...), Edge: edge.Hashes()}
+		if e.Rotation+1 < p {
+			if k.Proof, err = tlog.ProveTree(int64(p), int64(e.Rotation+1), hr); err != nil {
+				return nil, fmt.Errorf("sealog: a consistency proof from %d to %d: %w", e.Rotation+1, p, err)
+			}
+		}
+		kc, err := k.Check(p, root)
+		if err != nil {
+			return nil, fmt.Errorf("sealog: %w: the rotation record at entry %d: %v", ErrCorrupt, e.Rotation, err)
+		}
+		if kc.Rotation.Key != e.VerifierKey {
+			return nil, fmt.Errorf("sealog: %w: entry %d does not name the key the log rotated to there", ErrCorrupt, e.Rotation)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }

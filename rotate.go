@@ -11,6 +11,7 @@ import (
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/commit"
 	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/tree"
 )
 
 // RotateKind is the kind of the event that records a key rotation.
@@ -125,6 +126,10 @@ func (l *Log) loadChain(ctx context.Context, h store.Head) error {
 	l.keyMu.Lock()
 	epochs := append([]KeyEpoch(nil), l.epochs...)
 	l.keyMu.Unlock()
+	epochs, err := l.prunedChain(ctx, epochs)
+	if err != nil {
+		return err
+	}
 	for {
 		cur := epochs[len(epochs)-1]
 		if h.Size < cur.From {
@@ -263,6 +268,53 @@ func (l *Log) rotationAt(ctx context.Context, cur KeyEpoch, end uint64) (KeyEpoc
 		return bad("is not in the tree its signature covers")
 	}
 	return KeyEpoch{VerifierKey: r.Key, From: end + 1, Rotation: end - 1, verifier: v}, true, nil
+}
+
+// prunedChain follows the rotation records that a prune deleted, from
+// the prune state (docs/FORMAT.md §13.2), when epochs knows none of them
+// yet: each is checked against the tree at the prune point and its
+// signature verified with the key before it, as a verifier does.
+func (l *Log) prunedChain(ctx context.Context, epochs []KeyEpoch) ([]KeyEpoch, error) {
+	pr, ok := l.st.(store.Pruner)
+	if !ok {
+		return epochs, nil
+	}
+	st, err := pr.Pruned(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sealog: %w", err)
+	}
+	if st == nil || len(st.Rotations) == 0 {
+		return epochs, nil
+	}
+	edge, err := tree.FromHashes(st.Below, st.Edge)
+	if err != nil {
+		return nil, fmt.Errorf("sealog: %s: %w: the prune state: %v", l.name, ErrCorrupt, err)
+	}
+	root := edge.Root()
+	for i := range st.Rotations {
+		kc, err := st.Rotations[i].Check(st.Below, root)
+		if err != nil {
+			return nil, fmt.Errorf("sealog: %s: %w: a rotation record the prune state keeps: %v", l.name, ErrCorrupt, err)
+		}
+		if known := epochs[len(epochs)-1]; len(epochs) > 1 && kc.Seq <= known.Rotation {
+			continue // followed already
+		}
+		cur := epochFor(epochs, kc.Size)
+		v, err := note.NewVerifier(kc.Rotation.Key)
+		switch {
+		case kc.Rotation.Prev != cur.VerifierKey:
+			err = fmt.Errorf("hands over from another key than %s", cur.VerifierKey)
+		case err != nil || v.Name() != l.origin:
+			err = fmt.Errorf("names a malformed key or one of another origin")
+		case !checkpoint.VerifyText(cur.verifier, checkpoint.Checkpoint{Origin: l.origin, Size: kc.Size, Root: kc.Root}.Text(), kc.Sig):
+			err = fmt.Errorf("is not signed by the key it hands over from")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sealog: %s: entry %d: %w: the prune state keeps a rotation record that %v", l.name, kc.Seq, ErrCorrupt, err)
+		}
+		epochs = append(epochs, KeyEpoch{VerifierKey: kc.Rotation.Key, From: kc.Size + 1, Rotation: kc.Seq, verifier: v})
+	}
+	return epochs, nil
 }
 
 // keyRecorder is a store that keeps the keys a log was rotated to, for its

@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +21,7 @@ import (
 const PrunedFile = "pruned.json"
 
 // MaxPrunedSize bounds pruned.json.
-const MaxPrunedSize = 64 << 10
+const MaxPrunedSize = 4 << 20
 
 // ErrBadPruned means pruned.json exists but is not what §13.2 says.
 var ErrBadPruned = errors.New("malformed " + PrunedFile)
@@ -39,6 +40,10 @@ type Pruned struct {
 	Edge []tlog.Hash
 	// Record is the seq of the prune record that allowed it.
 	Record uint64
+	// Rotations are the rotation records among the deleted entries, in
+	// seq order, kept so that the chain of keys can still be followed
+	// (docs/FORMAT.md §13.2); none when no rotation record was pruned.
+	Rotations []format.KeptRotation
 }
 
 type prunedJSON struct {
@@ -47,6 +52,14 @@ type prunedJSON struct {
 	Time   *string  `json:"time"`
 	Edge   []string `json:"edge"`
 	Record *uint64  `json:"record"`
+	// Rotations is optional: absent when no rotation record was pruned.
+	Rotations []keptJSON `json:"rotations"`
+}
+
+type keptJSON struct {
+	Line  *string  `json:"line"`
+	Edge  []string `json:"edge"`
+	Proof []string `json:"proof"`
 }
 
 // Marshal returns pruned.json's bytes.
@@ -59,8 +72,37 @@ func (p *Pruned) Marshal() []byte {
 		}
 		fmt.Fprintf(&b, "\n    %q", hexOf(h))
 	}
-	fmt.Fprintf(&b, "\n  ],\n  \"record\": %d\n}\n", p.Record)
+	fmt.Fprintf(&b, "\n  ],\n  \"record\": %d", p.Record)
+	if len(p.Rotations) > 0 {
+		b.WriteString(",\n  \"rotations\": [")
+		for i, k := range p.Rotations {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			line, _ := json.Marshal(string(k.Line))
+			fmt.Fprintf(&b, "\n    {\n      \"line\": %s,\n      \"edge\": %s,\n      \"proof\": %s\n    }", line, hashList(k.Edge, "      "), hashList(k.Proof, "      "))
+		}
+		b.WriteString("\n  ]")
+	}
+	b.WriteString("\n}\n")
 	return []byte(b.String())
+}
+
+// hashList writes hashes as a JSON array, one a line at indent.
+func hashList(hs []tlog.Hash, indent string) string {
+	if len(hs) == 0 {
+		return "[]"
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i, h := range hs {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\n%s  %q", indent, hexOf(h))
+	}
+	fmt.Fprintf(&b, "\n%s]", indent)
+	return b.String()
 }
 
 func hexOf(h tlog.Hash) string { return string(format.AppendHex(nil, h[:])) }
@@ -68,7 +110,8 @@ func hexOf(h tlog.Hash) string { return string(format.AppendHex(nil, h[:])) }
 // ParsePruned reads pruned.json strictly: exactly the members below,
 // leaf, time, edge and record, each once; below at least 1 and at most
 // record; hashes of 64 lower-case hex digits, as many in edge as below
-// has one bits; time in the entry-line form (§3.1).
+// has one bits; time in the entry-line form (§3.1); and, optionally,
+// rotations (parseKept).
 func ParsePruned(b []byte) (*Pruned, error) {
 	var raw prunedJSON
 	if err := strictjson.Unmarshal(b, &raw); err != nil {
@@ -100,7 +143,57 @@ func ParsePruned(b []byte) (*Pruned, error) {
 		}
 		p.Edge = append(p.Edge, h)
 	}
+	if raw.Rotations != nil {
+		if err := parseKept(p, raw.Rotations); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// parseKept reads the kept rotation records: at least one when the
+// member is there, each with exactly line, edge and proof, lines that
+// parse as entry lines of strictly increasing seqs below the prune point.
+// What they say is checked by the verifier (format.KeptRotation.Check).
+func parseKept(p *Pruned, raw []keptJSON) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("%w: rotations is empty (a writer leaves it out when no rotation record was pruned)", ErrBadPruned)
+	}
+	for i, r := range raw {
+		if r.Line == nil || r.Edge == nil || r.Proof == nil {
+			return fmt.Errorf("%w: rotation %d: want the members line, edge and proof", ErrBadPruned, i+1)
+		}
+		k := format.KeptRotation{Line: []byte(*r.Line)}
+		ln, err := format.ParseLine(k.Line)
+		if err != nil {
+			return fmt.Errorf("%w: rotation %d: its line: %v", ErrBadPruned, i+1, err)
+		}
+		if ln.Seq >= p.Below || i > 0 && ln.Seq <= lastSeq(p.Rotations) {
+			return fmt.Errorf("%w: rotation %d is entry %d: want seqs below %d, in increasing order", ErrBadPruned, i+1, ln.Seq, p.Below)
+		}
+		for _, list := range []struct {
+			in  []string
+			out *[]tlog.Hash
+		}{{r.Edge, &k.Edge}, {r.Proof, &k.Proof}} {
+			if len(list.in) > 64 {
+				return fmt.Errorf("%w: rotation %d: more than 64 hashes", ErrBadPruned, i+1)
+			}
+			for _, s := range list.in {
+				h, ok := format.ParseHash([]byte(s))
+				if !ok {
+					return fmt.Errorf("%w: rotation %d: hash %q is not 64 lower-case hex digits", ErrBadPruned, i+1, s)
+				}
+				*list.out = append(*list.out, h)
+			}
+		}
+		p.Rotations = append(p.Rotations, k)
+	}
+	return nil
+}
+
+func lastSeq(ks []format.KeptRotation) uint64 {
+	ln, _ := format.ParseLine(ks[len(ks)-1].Line)
+	return ln.Seq
 }
 
 // ReadPruned reads DIR/pruned.json: nil, nil when the log was never

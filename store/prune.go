@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sealog/sealog/format"
 )
 
 // ErrPruned is returned (wrapped) for a read of an entry that a prune
@@ -14,19 +16,22 @@ var ErrPruned = errors.New("entry pruned: its segment was deleted")
 // PruneState is what a pruned log keeps of its deleted entries 0 …
 // Below-1: the chain link (Leaf, Time: entry Below-1's leaf hash and time)
 // and the right edge of their tree (Edge, largest subtree first), which
-// the entries that remain build on; and Record, the seq of the prune
-// record that allows it.
+// the entries that remain build on; Record, the seq of the prune record
+// that allows it; and Rotations, the rotation records among the deleted
+// entries with what proves them part of the tree (format.KeptRotation),
+// so that the chain of keys can still be followed.
 type PruneState struct {
-	Below  uint64
-	Leaf   tlog.Hash
-	Time   int64
-	Edge   []tlog.Hash
-	Record uint64
+	Below     uint64
+	Leaf      tlog.Hash
+	Time      int64
+	Edge      []tlog.Hash
+	Record    uint64
+	Rotations []format.KeptRotation
 }
 
 // Pruner is implemented by a store that can delete old entries' contents
 // while keeping what verification needs (docs/FORMAT.md §13): the file
-// store. The Log appends the prune record first, then calls Prune.
+// store and the SQL stores. The Log appends the prune record first, then calls Prune.
 type Pruner interface {
 	// PrunePoint returns the largest seq P <= below at which entries can
 	// be cut (for the file store: where a sealed segment starts), or 0

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Independent verifier for sealog logs, written from docs/FORMAT.md alone (§n cites its sections); standard library
 plus the `openssl` (Ed25519) and `zstd` commands. tools/verify_test.go holds it to the Go verifier, verdict for verdict.
-Usage: verify.py DIR [--key KEY] [--keys FILE] [--checkpoint FILE]... [--all-signatures] [--json]"""
-import argparse, base64, calendar, errno, functools, hashlib, json, os, pathlib, re, shutil, stat, subprocess, sys, tempfile
+Usage: verify.py DIR [--key KEY] [--keys FILE] [--checkpoint FILE]... [--revocations FILE]... [--witness KEY]... [--all-signatures] [--json]"""
+import argparse, base64, calendar, datetime, errno, functools, hashlib, json, os, pathlib, re, shutil, stat, subprocess, sys, tempfile
 
 MAXLINE, MAXSEQ, MAXSIZE, MAXPROBLEMS = 4 << 20, (1 << 63) - 2, (1 << 63) - 1, 1000  # §3.1
 MAXSMALL, MAXSIGS, SIGSIZE = 64 << 10, 100, 68  # §2, §6.1: sealog.json and checkpoints; §3.1: SIG decoded
@@ -14,7 +14,8 @@ ERASE = re.compile(rb'\{"kind":"sealog\.erase"(?:,"actor":' + STR + rb')?,"resou
                    rb'\{"body_hash":"([0-9a-f]{64})","reason":' + STR + rb',"seq":(0|[1-9][0-9]{0,19})\}\}', re.S)
 ROTATE = re.compile(rb'\{"kind":"sealog\.rotate","payload":\{"key":"([!#-\[\]-~]+)","prev":"([!#-\[\]-~]+)"\}\}')  # §5a
 SEGMENT = re.compile(r'[0-9]{20}\.jsonl(\.zst)?')  # §1
-PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"\}\}')  # §13.1
+PRUNE = re.compile(rb'\{"kind":"sealog\.prune","payload":\{"below":([1-9][0-9]{0,19}),"leaf":"([0-9a-f]{64})","root":"([0-9a-f]{64})"'
+                   rb'(?:,"rotations":([1-9][0-9]{0,19}))?\}\}')  # §13.1
 CREATED = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))')
 B64 = re.compile(r'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?')
 SPACE = set('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | {chr(c) for c in range(0x2000, 0x200b)}  # Unicode White_Space
@@ -66,42 +67,28 @@ class Key:
     @functools.lru_cache(maxsize=256)
     def verify(self, msg, sig):
         """Ed25519 (RFC 8032) with openssl: True, False, or None when it could not be checked."""
-        if len(sig) != SIGSIZE or sig[:4] != self.hash:
-            return False  # not a signature by this key
-        if not shutil.which('openssl'):
-            return None
-        spki = bytes.fromhex('302a300506032b6570032100') + self.pub  # DER SubjectPublicKeyInfo, as PEM:
-        pem = b'-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n' % base64.b64encode(spki)
-        with tempfile.TemporaryDirectory() as d:
-            for name, data in (('pub.pem', pem), ('msg', msg), ('sig', sig[4:])):
-                pathlib.Path(d, name).write_bytes(data)
-            r = subprocess.run(['openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', pathlib.Path(d, 'pub.pem'), '-rawin',
-                                '-in', pathlib.Path(d, 'msg'), '-sigfile', pathlib.Path(d, 'sig')], capture_output=True)
-        out = r.stdout + r.stderr  # True: verified; False: a bad signature; None: openssl itself failed
-        return r.returncode == 0 and b'Verified Successfully' in out or (False if b'Failure' in out else None)
+        return ed25519_verify(self.pub, msg, sig[4:]) if len(sig) == SIGSIZE and sig[:4] == self.hash else False
+
+@functools.lru_cache(maxsize=256)
+def ed25519_verify(pub, msg, sig):
+    """Ed25519 (RFC 8032) with openssl: True, False, or None when it could not be checked."""
+    if not shutil.which('openssl'):
+        return None
+    spki = bytes.fromhex('302a300506032b6570032100') + pub  # DER SubjectPublicKeyInfo, as PEM:
+    pem = b'-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n' % base64.b64encode(spki)
+    with tempfile.TemporaryDirectory() as d:
+        for name, data in (('pub.pem', pem), ('msg', msg), ('sig', sig)):
+            pathlib.Path(d, name).write_bytes(data)
+        r = subprocess.run(['openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', pathlib.Path(d, 'pub.pem'), '-rawin',
+                            '-in', pathlib.Path(d, 'msg'), '-sigfile', pathlib.Path(d, 'sig')], capture_output=True)
+    out = r.stdout + r.stderr  # True: verified; False: a bad signature; None: openssl itself failed
+    return r.returncode == 0 and b'Verified Successfully' in out or (False if b'Failure' in out else None)
 
 def parse_checkpoint(data, key, origin):
     """§6.1: a signed checkpoint → (size, root, ok) with ok True/False/None ('no signature' → False), or raises
     InputError('malformed …') / InputError('origin …')."""
-    try:
-        text_all = data.decode('utf-8') if len(data) <= MAXSMALL else None
-    except UnicodeDecodeError:
-        text_all = None
-    if text_all is None or any(ord(c) < 0x20 and c != '\n' or c == '\x7f' for c in text_all):
-        raise InputError('malformed: not UTF-8 text of at most 64 KiB without control characters')
-    i = data.rfind(b'\n\n')
-    if i < 0 or not data.endswith(b'\n') or i + 2 == len(data):
-        raise InputError('malformed: no signature lines after a blank line')
-    text, own = data[:i + 1], []
-    sigs = data[i + 2:-1].decode().split('\n')
-    if len(sigs) > MAXSIGS:
-        raise InputError('malformed: more than %d signature lines' % MAXSIGS)
-    for line in sigs:  # "— <key name> <base64(keyhash ‖ sig)>"
-        name, _, sig = line[2:].partition(' ') if line.startswith('\u2014 ') else ('', '', '')
-        raw = b64(sig) if valid_name(name) else None
-        if raw is None or len(raw) < 5:
-            raise InputError('malformed signature line %r' % line)
-        own += [raw] if name == key.name and raw[:4] == key.hash else []
+    text, sigs = parse_note(data)
+    own = [raw for name, raw in sigs if name == key.name and raw[:4] == key.hash]
     body = text.decode().split('\n')[:-1]  # origin, size, base64 root, extension lines
     if len(body) < 3 or not body[0] or not re.fullmatch('0|[1-9][0-9]*', body[1]) or int(body[1]) >= 1 << 64 \
             or not b64(body[2], 32) or '' in body[3:]:
@@ -111,6 +98,28 @@ def parse_checkpoint(data, key, origin):
     if len(own) > 1:
         raise InputError('malformed: two signature lines by the key %s' % key.name)
     return int(body[1]), b64(body[2], 32), key.verify(text, own[0]) if own else False
+
+def parse_note(data):
+    """C2SP signed-note: (text, [(key name, keyhash ‖ signature)]), or raises InputError('malformed …')."""
+    try:
+        text_all = data.decode('utf-8') if len(data) <= MAXSMALL else None
+    except UnicodeDecodeError:
+        text_all = None
+    if text_all is None or any(ord(c) < 0x20 and c != '\n' or c == '\x7f' for c in text_all):
+        raise InputError('malformed: not UTF-8 text of at most 64 KiB without control characters')
+    i = data.rfind(b'\n\n')
+    if i < 0 or not data.endswith(b'\n') or i + 2 == len(data):
+        raise InputError('malformed: no signature lines after a blank line')
+    lines, sigs = data[i + 2:-1].decode().split('\n'), []
+    if len(lines) > MAXSIGS:
+        raise InputError('malformed: more than %d signature lines' % MAXSIGS)
+    for line in lines:  # "— <key name> <base64(keyhash ‖ sig)>"
+        name, _, sig = line[2:].partition(' ') if line.startswith('\u2014 ') else ('', '', '')
+        raw = b64(sig) if valid_name(name) else None
+        if raw is None or len(raw) < 5:
+            raise InputError('malformed signature line %r' % line)
+        sigs.append((name, raw))
+    return data[:i + 1], sigs
 
 def normalize(b):
     """§9: undo what mail does to a checkpoint kept as text: a BOM, CRLF line ends, a missing final newline."""
@@ -178,7 +187,7 @@ def parse_line(line):
         elif r := ROTATE.fullmatch(event):  # §5a: a rotation record (new key, previous key)
             e['rotation'] = (r[1].decode(), r[2].decode())
         elif (r := PRUNE.fullmatch(event)) and int(r[1]) <= MAXSEQ:  # §13.1: a prune record
-            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()))
+            e['prune'] = (int(r[1]), bytes.fromhex(r[2].decode()), bytes.fromhex(r[3].decode()), int(r[4] or 0))
     else:
         return 'neither a live nor an erased entry line'
     e['leaf'] = SHA(b'\x00\x01' + seq.to_bytes(8, 'big') + t.to_bytes(8, 'big') + prev + e['body_hash'])  # §4.2, §4.3
@@ -201,6 +210,38 @@ class Tree:
         for _, left in reversed(self.stack[:-1]):
             h = SHA(b'\x01' + left + h)
         return h
+
+    @staticmethod
+    def of_edge(n, edge):
+        """§13.2: the tree of n leaves whose complete subtrees have these roots, largest first."""
+        t = Tree()
+        t.n, t.stack = n, list(zip([1 << b for b in range(63, -1, -1) if n >> b & 1], edge))
+        return t
+
+def consistent(proof, m, m_root, n, n_root):
+    """RFC 9162 §2.1.4.2: whether proof shows the tree of m leaves (root m_root) to be a prefix of that of n."""
+    if not 0 < m <= n:
+        return False
+    if m == n:
+        return not proof and m_root == n_root
+    proof = ([m_root] if m & (m - 1) == 0 else []) + proof
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    if not proof:
+        return False
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = SHA(b'\x01' + c + fr), SHA(b'\x01' + c + sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = SHA(b'\x01' + sr + c)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == m_root and sr == n_root
 
 def ckpt_text(origin, size, root):
     return b'%s\n%d\n%s\n' % (origin.encode(), size, base64.b64encode(root))
@@ -263,6 +304,7 @@ class Scan:
         self.newest, self.clean, self.prev_size, self.seen, self.foreign = None, [], 0, 0, []  # §6.2: signature points
         self.verified = self.failed = self.unchecked = self.max_ok = self.uncheckable = 0
         self.fails, self.start, self.pruned, self.prunes = [], 0, None, []  # §13: a pruned log's start, its records
+        self.kept_ok = 0  # §13.3: kept rotation records whose signature verified
         self.reached()
 
     def start_pruned(self, p):
@@ -271,6 +313,30 @@ class Scan:
         self.next, self.last, self.last_time, self.tree.n = p['below'], p['leaf'], p['time'], p['below']
         self.tree.stack = list(zip([1 << b for b in range(63, -1, -1) if p['below'] >> b & 1], p['edge']))
         self.reached()
+        self.prev_size, root = p['below'], self.tree.root()  # (the first batch kept starts at the prune point)
+        for k in p.get('rotations', []):  # §13.3 step 3: the rotation records the prune kept, in the tree at below
+            e, why = k['entry'], None
+            leaf_tree = Tree.of_edge(e['seq'], k['edge']) if len(k['edge']) == bin(e['seq']).count('1') else None
+            leaf_tree and leaf_tree.add(e['leaf'])
+            if e['erased'] or not e['rotation']:
+                why = 'is not a rotation record'
+            elif e['sig'] is None:
+                why = 'does not end its batch'
+            elif leaf_tree is None:
+                why = 'has an edge of the wrong size'
+            elif not consistent(k['proof'], e['seq'] + 1, leaf_tree.root(), p['below'], root):
+                why = 'is not in the tree at the prune point'
+            if why:
+                self.forged_rotations += 1
+                self.problem('rotation', 'pruned.json keeps a rotation record that %s' % why, e['seq'])
+                continue
+            self.chain.choose(e['sig'])
+            n = len(self.chain.epochs)
+            if why := self.chain.rotate(e['seq'], e['rotation'], dict(size=e['seq'] + 1, root=leaf_tree.root(), sig=e['sig'])):
+                self.forged_rotations += 1
+                self.problem('rotation', why + ' (kept in pruned.json)', e['seq'])
+            elif len(self.chain.epochs) > n:
+                self.kept_ok += 1
 
     def problem(self, kind, msg, seq=None, where=None):
         self.anomaly = self.anomaly or seq is not None
@@ -526,7 +592,7 @@ class Scan:
             self.mark_changed(self.brk[0], 'chain', 'the last entry does not chain to the one before', self.brk[1])
             self.brk = None
 
-def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
+def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False, revocations=(), witnesses=()):
     """§9: the whole procedure; returns the report. key_texts: the trusted keys, or None for the log's own (§5a: any
     key of the chain may be the trusted one). Raises OSError or InputError (exit 3)."""
     pre, meta_missing = [], False
@@ -586,7 +652,7 @@ def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
         s.problems = pre + s.problems
     chain = s.chain
     if key_text is not None and not no_log_key and not any(e['key'].hash in trusted_hashes for e in chain.epochs):
-        return verify(d, key_texts, trusted, all_sigs, True)  # the log's own key led to no trusted key
+        return verify(d, key_texts, trusted, all_sigs, True, revocations, witnesses)  # the log's own key led to no trusted key
     if ck_raw is not None and len(chain.epochs) > 1:  # §5a: the checkpoint file is by the key in effect at its size
         cps[0] = ('checkpoint file', parse_checkpoint(ck_raw, chain.at(cps[0][1][0])['key'], origin))
     for i, name, data in pending:
@@ -595,6 +661,9 @@ def verify(d, key_texts, trusted, all_sigs=False, no_log_key=False):
         if c[2] is not True or e['frm'] > 1 and not e['checked'] and e['key'].hash not in trusted_hashes:
             raise InputError('%s: not signed by a trusted key, nor by the key the chain authorises at its size' % name)
         cps[i] = ('trusted checkpoint', c)
+    s.witnesses = [parse_witness(w) for w in witnesses]
+    s.revs = [parse_revocation(name, b, origin, trusted_keys, chain) for name, b in revocations]
+    s.trusted_raw = [normalize(b) for _, b in trusted]
     r, start = conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, trusted_hashes), 0
     r['timestamps'] = []
     for n, name in tsrs:  # §12.2: bound to its checkpoint (the CMS signature and the TSA's chain are not checked here)
@@ -618,13 +687,25 @@ def read_pruned(d, pre):
     """§13.2: pruned.json, strictly; None if the log was never pruned; damage is a problem."""
     try:
         p = json.loads(read_small(os.path.join(d, 'pruned.json')), object_pairs_hook=lambda kv: dict(kv) if len(set(k for k, _ in kv)) == len(kv) else 1 / 0)
-        if type(p) is not dict or sorted(p) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
+        if type(p) is not dict or sorted(set(p) - {'rotations'}) != ['below', 'edge', 'leaf', 'record', 'time'] or type(p['below']) is not int or \
                 type(p['record']) is not int or not 1 <= p['below'] <= p['record'] <= MAXSEQ or type(p['edge']) is not list or \
                 len(p['edge']) != bin(p['below']).count('1') or not all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in p['edge'] + [p['leaf']]):
             raise ValueError('not the members and values of §13.2')
         if (t := time_ns(p['time'].encode())) is None:
             raise ValueError('time %r is not a TIME (§3.1)' % p['time'])
-        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t)
+        rots, last = [], -1
+        if 'rotations' in p and (type(p['rotations']) is not list or not p['rotations']):
+            raise ValueError('rotations is not a non-empty array (§13.2)')
+        for k in p.get('rotations', []):
+            if type(k) is not dict or sorted(k) != ['edge', 'line', 'proof'] or type(k['line']) is not str or \
+                    not all(type(x) is list and len(x) <= 64 and all(type(h) is str and re.fullmatch('[0-9a-f]{64}', h) for h in x) for x in (k['edge'], k['proof'])):
+                raise ValueError('a kept rotation is not the members and values of §13.2')
+            e = parse_line(k['line'].encode() + b'\n')
+            if isinstance(e, str) or not last < e['seq'] < p['below']:
+                raise ValueError('a kept rotation line: %s' % (e if isinstance(e, str) else 'seq out of order'))
+            last = e['seq']
+            rots.append(dict(entry=e, edge=[bytes.fromhex(h) for h in k['edge']], proof=[bytes.fromhex(h) for h in k['proof']]))
+        return dict(p, leaf=bytes.fromhex(p['leaf']), edge=[bytes.fromhex(h) for h in p['edge']], time=t, rotations=rots)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, ZeroDivisionError, AttributeError, InputError) as e:
@@ -647,6 +728,85 @@ def check_pruned(s, auth, wrong_key):
             best[2][0], p['below'] - 1, best[0], best[2][0]), best[2][0])
     elif best[2][0] == p['below'] and (best[2][1] != p['leaf'] or best[2][2] != t.root()):
         s.problem('pruned', 'pruned.json does not match the prune record at entry %d' % best[0], p['below'])
+    elif best[2][0] == p['below'] and best[2][3] != len(p['rotations']):
+        s.problem('pruned', 'pruned.json keeps %d rotation records, the prune record at entry %d says %d were pruned' % (
+            len(p['rotations']), best[0], best[2][3]), p['below'])
+
+REVTIME = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z')
+
+def parse_revocation(name, b, origin, trusted_keys, chain):
+    """docs/KEYS.md: a revocation statement, a signed note "sealog-revocation/v1, origin, revoked key, size P, time T"
+    signed by a trusted key other than the revoked one, or by the key the revoked one handed over to at or before P."""
+    try:
+        text, sigs = parse_note(normalize(b))
+        lines = text.decode().split('\n')[:-1]
+        if len(lines) != 5 or lines[0] != 'sealog-revocation/v1':
+            raise ValueError('not a revocation statement (sealog-revocation/v1, origin, key, size, time)')
+        rv, m = Key(lines[2]), REVTIME.fullmatch(lines[4])
+        if rv.name != lines[1] or not re.fullmatch('0|[1-9][0-9]*', lines[3]) or int(lines[3]) >= 1 << 64 or not m:
+            raise ValueError('a malformed key, size or time')
+        t = datetime.datetime(*(int(x) for x in m.groups()[:6]), tzinfo=datetime.timezone.utc)
+        t_ns = calendar.timegm(t.timetuple()) * 10 ** 9 + int((m[7] or '0').ljust(9, '0'))
+    except (ValueError, InputError) as e:
+        raise InputError('revocation statement %s: %s' % (name, e))
+    if lines[1] != origin:
+        raise InputError('revocation statement %s: it revokes a key of %r, not of this log (%r)' % (name, lines[1], origin))
+    same = lambda k: (k.name, k.hash) == (rv.name, rv.hash)
+    allowed = [k for k in trusted_keys if not same(k)] + [e['key'] for e in chain.epochs[1:]
+                                                          if e['checked'] and e['rotation'] + 1 <= int(lines[3]) and not same(e['key'])]
+    if not any(n == k.name and raw[:4] == k.hash and k.verify(text, raw) for k in allowed for n, raw in sigs):
+        raise InputError('revocation statement %s: not signed by a key you trust other than the revoked one, '
+                         'nor by the key the revoked one handed over to before the point' % name)
+    return dict(key=rv, size=int(lines[3]), time=t_ns, text=lines[4])
+
+def parse_witness(text):
+    """C2SP tlog-cosignature: a witness key <name>+<keyhash>+base64(0x04 ‖ Ed25519 public key)."""
+    text = pathlib.Path(text).read_text().strip() if os.path.isfile(text) else text.strip()
+    parts = text.split('+', 2)
+    raw = b64(parts[2], 33) if len(parts) == 3 else None
+    if not raw or raw[0] != 4 or SHA(parts[0].encode() + b'\n' + raw)[:4].hex() != parts[1]:
+        raise InputError('witness key %s: not a C2SP cosignature/v1 witness key with its key hash' % text)
+    return parts[0], bytes.fromhex(parts[1]), raw[1:]
+
+def witnessed(s, t_ns, key):
+    """The largest size of a trusted checkpoint the entries reproduce that a trusted witness cosigned before t_ns."""
+    best = 0
+    for b in s.trusted_raw:
+        try:
+            size, root, _ = parse_checkpoint(b, key, s.origin)
+            text, sigs = parse_note(b)
+        except InputError:
+            continue
+        if not 0 < size <= s.next or s.roots.get(size) is None or s.roots[size] != root:
+            continue
+        for name, kh, pub in s.witnesses:
+            for n, raw in sigs:
+                ts = int.from_bytes(raw[4:12], 'big') if len(raw) == 76 and (n, raw[:4]) == (name, kh) else 1 << 63
+                if ts < 1 << 63 and ts * 10 ** 9 < t_ns and ed25519_verify(pub, b'cosignature/v1\ntime %d\n' % ts + text, raw[12:]):
+                    best = max(best, size)
+    return best
+
+def check_revoked(s, auth, trusted_hashes, key):
+    """docs/KEYS.md, as verify/revocation.go: the authenticated entries only a revoked key vouches for past its point."""
+    es, out = s.chain.epochs, []
+    for r in s.revs:
+        ids = [j for j, e in enumerate(es) if (e['key'].name, e['key'].hash) == (r['key'].name, r['key'].hash)]
+        if not ids:
+            continue  # not a key of this log's chain: it changes nothing
+        i, covered = ids[-1], r['size']
+        covered = max(covered, es[i]['frm'] - 1) if i > 0 else covered  # the trees before its turn are the previous key's
+        if i + 1 < len(es) and es[i + 1]['checked'] and es[i + 1]['rotation'] + 1 <= r['size']:
+            covered = auth  # it handed over before the point: its successors vouch for everything
+        for e in es[i + 1:]:
+            covered = max(covered, s.max_ok) if e['key'].hash in trusted_hashes and s.max_ok >= e['frm'] else covered
+        w = witnessed(s, r['time'], key)
+        covered, rr = max(covered, w), dict(key=r['key'].text, point=r['size'], first=0, last=0, count=0, witnessed=w)
+        if covered < auth:
+            rr.update(first=covered, last=auth - 1, count=auth - covered)
+            s.problem('revoked', 'entries %d to %d are covered only by the revoked key %s past its point (size %d), '
+                      'and no trusted witness vouches for them before %s' % (covered, auth - 1, r['key'].text, r['size'], r['text']), covered)
+        out.append(rr)
+    return out
 
 def der(b, i):
     """One DER element at i: (tag, content start, content end)."""
@@ -742,7 +902,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
     s.fails.sort(key=lambda p: p['size'])
     if s.uncheckable:
         s.problem('limit', '%d signatures NOT checked: %s' % (s.uncheckable, 'openssl failed' if shutil.which('openssl') else 'no openssl command'))
-    verified, failed = s.verified + ck_ok, s.failed + ck_failed
+    verified, failed = s.verified + ck_ok + s.kept_ok, s.failed + ck_failed
     auth = max(ck_auth, s.max_ok)
     wrong_key = not key_ok or verified == 0 and failed > 0
     if wrong_key:
@@ -784,6 +944,7 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
         forged += 1
         s.mark_changed(seq, 'erasure', 'entry %d is erased, and its record (entry %d) is not covered by a verified signature' % (seq, rec), where)
     check_pruned(s, auth, wrong_key)
+    revoked = [] if wrong_key else check_revoked(s, auth, trusted_hashes, key)
     s.missing += max(beyond - present, 0)
     unsigned = 0
     if auth < present and not wrong_key:
@@ -792,8 +953,8 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
             s.problem('unsigned', 'entries %d to %d are covered by no signature and not all in the last segment' % (auth, present - 1), auth)
     kinds = {p[1] for p in s.problems}
     valid = not s.problems and not s.omitted and unsigned == 0
-    verdict = 'valid' if valid else 'tampered' if kinds - {'key', 'limit'} or s.omitted else 'wrong-key' if wrong_key \
-        else 'incomplete' if 'limit' in kinds else 'unsigned'
+    verdict = 'valid' if valid else 'tampered' if kinds - {'key', 'limit', 'revoked'} or s.omitted else 'revoked' if 'revoked' in kinds \
+        else 'wrong-key' if wrong_key else 'incomplete' if 'limit' in kinds else 'unsigned'
     return {'valid': valid, 'verdict': verdict, 'origin': origin, 'key': key.text, 'key_from_log': key_text is None,
             'entries': s.entries, 'authenticated': auth, 'first_invalid': s.first_invalid(), 'truncated': truncated,
             'truncation_checked': trusted_checked, 'truncation_checked_to': checked_to, 'erased_count': erased,
@@ -801,12 +962,12 @@ def conclude(s, d, key, origin, key_text, cps, trusted, all_sigs, candidates, tr
             'signatures_verified': verified, 'signatures_failed': failed, 'signatures_unchecked': s.unchecked,
             'changed_count': s.changed, 'missing_count': s.missing, 'inserted_count': s.inserted,
             'reordered_count': s.reordered, 'tampered_count': s.changed + s.missing + s.inserted + s.reordered,
-            'keys': s.chain.ranges(s.next, trusted_hashes), 'forged_rotation_count': s.forged_rotations,
+            'keys': s.chain.ranges(s.next, trusted_hashes), 'forged_rotation_count': s.forged_rotations, 'revoked': revoked,
             'problems': ['%s: %s%s' % (p[1], '' if p[0] is None else 'entry %d: ' % p[0], p[2]) for p in s.problems] +
                         (['… and %d more problems' % s.omitted] if s.omitted else [])}
 
 def human(r):
-    status = {'valid': 'VALID', 'tampered': 'TAMPERED', 'unsigned': 'UNSIGNED', 'wrong-key': 'WRONG KEY', 'incomplete': 'INCOMPLETE'}
+    status = {'valid': 'VALID', 'tampered': 'TAMPERED', 'revoked': 'REVOKED', 'unsigned': 'UNSIGNED', 'wrong-key': 'WRONG KEY', 'incomplete': 'INCOMPLETE'}
     cut = r['truncation_checked_to'] < r['authenticated'] + r['unsigned_count']
     out = ['sealog log %s: %s' % (r['origin'], status[r['verdict']]),
            r['key_from_log'] and 'WARNING: no --key given: the key stored in the log was used, '
@@ -825,6 +986,8 @@ def human(r):
            r['first_invalid'] is not None and 'first invalid entry: seq %d' % r['first_invalid']] + \
           (['key %s%s: entries %d to %s' % (k['key'], ' (trusted)' if k['trusted'] else '', k['first'], 'none' if k['last'] is None else k['last'])
             for k in r['keys']] if len(r.get('keys', [])) > 1 else [])
+    out += ['revoked %s after size %d: %s' % (v['key'], v['point'], 'entries %d to %d are covered only by it (NOT trusted)' % (
+        v['first'], v['last']) if v['count'] else 'no entry depends on it') for v in r.get('revoked', [])]
     return '\n'.join([line for line in out if line] + ['problem: ' + p for p in r['problems']])
 
 def main():
@@ -834,6 +997,8 @@ def main():
     ap.add_argument('--keys', help='a file of trusted verifier keys, one a line (# comments); any key of the chain will do (§5a)')
     ap.add_argument('--checkpoint', action='append', default=[], help='a trusted signed checkpoint file (repeatable)')
     ap.add_argument('--all-signatures', action='store_true', help='verify every batch signature')
+    ap.add_argument('--revocations', action='append', default=[], help='a revocation statement file (docs/KEYS.md; repeatable)')
+    ap.add_argument('--witness', action='append', default=[], help="a trusted witness's cosignature/v1 key, or a file holding it (repeatable)")
     ap.add_argument('--json', action='store_true', help='print one JSON object')
     a = ap.parse_args()
     try:
@@ -846,7 +1011,8 @@ def main():
         return 2
     try:
         trusted = [('--checkpoint ' + path, read_small(path)) for path in a.checkpoint]
-        r = verify(a.dir, keys or None, trusted, a.all_signatures)
+        revs = [(path, pathlib.Path(path).read_bytes()) for path in a.revocations]
+        r = verify(a.dir, keys or None, trusted, a.all_signatures, revocations=revs, witnesses=a.witness)
     except (OSError, InputError) as e:  # the log or an input cannot be read
         r = dict(valid=False, verdict='error', error=str(e), entries=0, authenticated=0, first_invalid=None, problems=[str(e)])
         print(json.dumps(r) if a.json else 'cannot verify: %s' % e)

@@ -51,41 +51,42 @@ func TestVerifyPyLength(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := bytes.Count(b, []byte("\n")); n > 880 {
-		t.Fatalf("verify.py has %d lines, more than 880", n)
+	if n := bytes.Count(b, []byte("\n")); n > 1050 {
+		t.Fatalf("verify.py has %d lines, more than 1050", n)
 	}
 }
 
 // pyReport is verify.py's --json output. Its members have the names of
 // the Go report's, so the two can be compared member by member.
 type pyReport struct {
-	Valid               bool      `json:"valid"`
-	Verdict             string    `json:"verdict"`
-	Entries             uint64    `json:"entries"`
-	Authenticated       uint64    `json:"authenticated"`
-	FirstInvalid        *uint64   `json:"first_invalid"`
-	Truncated           bool      `json:"truncated"`
-	TruncationChecked   bool      `json:"truncation_checked"`
-	TruncationCheckedTo uint64    `json:"truncation_checked_to"`
-	Erased              int       `json:"erased_count"`
-	ForgedErasures      int       `json:"forged_erasure_count"`
-	ErasuresUnchecked   int       `json:"erasures_unchecked"`
-	Unsigned            uint64    `json:"unsigned_count"`
-	Changed             uint64    `json:"changed_count"`
-	Missing             uint64    `json:"missing_count"`
-	Inserted            uint64    `json:"inserted_count"`
-	Reordered           uint64    `json:"reordered_count"`
-	Tampered            uint64    `json:"tampered_count"`
-	Problems            []string  `json:"problems"`
-	Signatures          int       `json:"signatures_verified"`
-	SignaturesFailed    int       `json:"signatures_failed"`
-	Unchecked           int       `json:"signatures_unchecked"`
-	TornBytes           int       `json:"torn_bytes"`
-	KeyFromLog          bool      `json:"key_from_log"`
-	Keys                []pyKey   `json:"keys"`
-	ForgedRotations     int       `json:"forged_rotation_count"`
-	Timestamps          []pyStamp `json:"timestamps"`
-	Error               string    `json:"error"`
+	Valid               bool                  `json:"valid"`
+	Verdict             string                `json:"verdict"`
+	Entries             uint64                `json:"entries"`
+	Authenticated       uint64                `json:"authenticated"`
+	FirstInvalid        *uint64               `json:"first_invalid"`
+	Truncated           bool                  `json:"truncated"`
+	TruncationChecked   bool                  `json:"truncation_checked"`
+	TruncationCheckedTo uint64                `json:"truncation_checked_to"`
+	Erased              int                   `json:"erased_count"`
+	ForgedErasures      int                   `json:"forged_erasure_count"`
+	ErasuresUnchecked   int                   `json:"erasures_unchecked"`
+	Unsigned            uint64                `json:"unsigned_count"`
+	Changed             uint64                `json:"changed_count"`
+	Missing             uint64                `json:"missing_count"`
+	Inserted            uint64                `json:"inserted_count"`
+	Reordered           uint64                `json:"reordered_count"`
+	Tampered            uint64                `json:"tampered_count"`
+	Problems            []string              `json:"problems"`
+	Signatures          int                   `json:"signatures_verified"`
+	SignaturesFailed    int                   `json:"signatures_failed"`
+	Unchecked           int                   `json:"signatures_unchecked"`
+	TornBytes           int                   `json:"torn_bytes"`
+	KeyFromLog          bool                  `json:"key_from_log"`
+	Keys                []pyKey               `json:"keys"`
+	ForgedRotations     int                   `json:"forged_rotation_count"`
+	Revoked             []verify.RevokedRange `json:"revoked"`
+	Timestamps          []pyStamp             `json:"timestamps"`
+	Error               string                `json:"error"`
 }
 
 // pyStamp is one timestamp in either report.
@@ -119,7 +120,7 @@ func goView(r *verify.Report) pyReport {
 		Erased: r.Erased, ForgedErasures: r.ForgedErasures, ErasuresUnchecked: r.ErasuresUnchecked, Unsigned: r.Unsigned, Changed: r.Changed, Missing: r.Missing,
 		Inserted: r.Inserted, Reordered: r.Reordered, Tampered: r.Tampered, Signatures: r.Signatures,
 		SignaturesFailed: r.SignaturesFailed, Unchecked: r.SignaturesUnchecked, TornBytes: r.TornBytes, KeyFromLog: r.KeyFromLog,
-		Keys: goKeys(r.Keys), ForgedRotations: r.ForgedRotations}
+		Keys: goKeys(r.Keys), ForgedRotations: r.ForgedRotations, Revoked: r.Revoked}
 }
 
 func goKeys(ks []verify.KeyRange) []pyKey {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/tree"
@@ -73,6 +75,44 @@ func (c *checker) startPruned(p *layout.Pruned) {
 	}
 	c.start, c.next, c.last, c.lastOK, c.lastTime, c.edge = p.Below, p.Below, p.Leaf, true, p.Time, edge
 	c.reached()
+	c.sigs.prev = p.Below // the first batch kept starts there
+	c.keptRotations(p, edge.Root())
+}
+
+// keptRotations follows the rotation records that pruned.json keeps
+// (docs/FORMAT.md §13.3 step 3): each must be part of the tree at the
+// prune point (format.KeptRotation.Check), and is then judged as a
+// rotation record read in the log is (§5a), its signature on the
+// checkpoint of size seq+1 verified with the key it hands over from. The
+// first one's signature picks the chain's first key, as the first batch
+// signature does in a log never pruned. A record that fails is tampering
+// at its seq.
+func (c *checker) keptRotations(p *layout.Pruned, root tlog.Hash) {
+	for i := range p.Rotations {
+		kc, err := p.Rotations[i].Check(p.Below, root)
+		if err != nil {
+			seq := keptSeq(&p.Rotations[i])
+			c.rep.ForgedRotations++
+			c.problem(&seq, "rotation", nil, fmt.Sprintf("%s keeps a rotation record that does not check: %v", layout.PrunedFile, err))
+			continue
+		}
+		c.sigs.chain.choose(kc.Sig)
+		sp := sigPoint{size: kc.Size, root: kc.Root, sig: kc.Sig, ok: true, clean: true}
+		n := len(c.sigs.chain.epochs)
+		if why := c.sigs.chain.rotate(kc.Seq, kc.Rotation, &sp); why != "" {
+			c.rep.ForgedRotations++
+			c.problem(ptr(kc.Seq), "rotation", nil, why+" (kept in "+layout.PrunedFile+")")
+		} else if len(c.sigs.chain.epochs) > n {
+			c.rep.Signatures++ // the record's signature verified with the key in effect
+		}
+	}
+}
+
+// keptSeq is the seq of a kept rotation's line (ParsePruned checked that
+// it parses).
+func keptSeq(k *format.KeptRotation) uint64 {
+	ln, _ := format.ParseLine(k.Line)
+	return ln.Seq
 }
 
 // keptSegments drops the segments wholly below the prune point (an
@@ -145,6 +185,8 @@ func (v *verification) checkPruned() {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the prune record at entry %d allows deleting the entries below %d, but only those below %d are gone: a prune not finished", best.seq, best.p.Below, p.Below))
 	case best.p.Leaf != p.Leaf || best.p.Root != edge.Root():
 		ch.problem(ptr(p.Below), "pruned", nil, fmt.Sprintf("%s does not match the prune record at entry %d: its chain link or tree is not the one the record names", layout.PrunedFile, best.seq))
+	case best.p.Rotations != uint64(len(p.Rotations)):
+		ch.problem(ptr(p.Below), "pruned", nil, fmt.Sprintf("%s keeps %d rotation records, but the prune record at entry %d says %d were pruned: the kept chain of keys was cut (or added to)", layout.PrunedFile, len(p.Rotations), best.seq, best.p.Rotations))
 	default:
 		info.Status, info.Record, info.Time = "ok", best.seq, time.Unix(0, best.time).UTC()
 	}

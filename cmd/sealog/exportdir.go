@@ -150,6 +150,15 @@ func copyToDir(ctx context.Context, src store.Store, dir string) (*dirCopy, erro
 	if err != nil {
 		return nil, ioError("reading the log's head: %v", err)
 	}
+	if pr, ok := src.(store.Pruner); ok {
+		st, err := pr.Pruned(ctx)
+		if err != nil {
+			return nil, ioError("reading the log's prune state: %v", err)
+		}
+		if st != nil {
+			return copyPrunedToDir(ctx, src, dir, meta, head, st)
+		}
+	}
 	res := &dirCopy{meta: meta}
 	created := meta.Created
 	dst, err := file.Open(dir, file.Options{Origin: meta.Origin, Key: meta.Key, Now: func() time.Time { return created }})

@@ -11,23 +11,28 @@ import (
 var pruneCmd = &command{
 	name:    "prune",
 	summary: "delete old entries' contents, keeping what verification needs",
-	usage: `Usage: sealog prune DIR --key FILE (--below SEQ | --before TIME) [--json] [-v]
+	usage: `Usage: sealog prune LOG --key FILE (--below SEQ | --before TIME) [--json] [-v]
 
-Deletes the oldest entries of the log in DIR — the segment files that hold
-them — for retention rules, and keeps what later verification needs: a
+Deletes the oldest entries of the log LOG (a directory, postgres://… or
+sqlite://…) for retention rules — a directory's segment files that hold
+them, a database's rows — and keeps what later verification needs: a
 prune record appended to the log first (an entry of kind sealog.prune,
-signed with the rest), and in pruned.json the chain link and the tree's
-hashes at the prune point. The entries that remain still verify with the
+signed with the rest), and in pruned.json (a database: its pruned table)
+the chain link and the tree's hashes at the prune point, and the
+rotation records pruned, so that the chain of keys still verifies. The entries that remain still verify with the
 log's key, their inclusion proofs still work, and 'sealog verify' says
 which entries were pruned, when, and by which record (docs/FORMAT.md §13).
 
-Entries go by whole sealed segments: the prune point is the largest
-segment start at or below SEQ (or the first entry at or after TIME), so
-some older entries may stay until the next prune. Nothing is pruned twice.
+A directory's entries go by whole sealed segments: the prune point is the
+largest segment start at or below SEQ (or the first entry at or after
+TIME), so some older entries may stay until the next prune; a database's
+go by whole batches (the largest batch end at or below it). Nothing is
+pruned twice.
 
 Flags:
     --key FILE      the private signer key (default: $SEALOG_KEY)
-    --below SEQ     delete entries below SEQ (as far as whole segments go)
+    --below SEQ     delete entries below SEQ (as far as whole segments or
+                    batches go)
     --before TIME   delete entries older than TIME (RFC 3339, e.g.
                     2026-01-01T00:00:00Z)
     --json          print the result as JSON: {"below","record_seq","checkpoint"}
@@ -65,8 +70,12 @@ func runPrune(e *env, args []string) error {
 		return usageError("prune: --before %q: want an RFC 3339 time such as 2026-01-01T00:00:00Z", *before)
 	}
 	dir := pos[0]
-	if _, err := requireLog(dir); err != nil {
+	if _, isDB, err := databaseLog(dir); err != nil {
 		return err
+	} else if !isDB {
+		if _, err := requireLog(dir); err != nil {
+			return err
+		}
 	}
 	key, err := loadSigner(e, c, *keyFile)
 	if err != nil {

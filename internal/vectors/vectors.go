@@ -135,7 +135,10 @@ func Generate(dir string) error {
 	if err := writeLog(logDir); err != nil {
 		return err
 	}
-	return writeRotated(dir)
+	if err := writeRotated(dir); err != nil {
+		return err
+	}
+	return writeRevocation(dir)
 }
 
 func build() (*File, error) {

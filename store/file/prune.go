@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/internal/durable"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/store"
@@ -55,7 +56,8 @@ func (s *Store) Pruned(ctx context.Context) (*store.PruneState, error) {
 		return nil, nil
 	}
 	return &store.PruneState{Below: s.pruned.Below, Leaf: s.pruned.Leaf, Time: s.pruned.Time,
-		Edge: append(s.pruned.Edge[:0:0], s.pruned.Edge...), Record: s.pruned.Record}, nil
+		Edge: append(s.pruned.Edge[:0:0], s.pruned.Edge...), Record: s.pruned.Record,
+		Rotations: append([]format.KeptRotation(nil), s.pruned.Rotations...)}, nil
 }
 
 // Prune writes pruned.json (temp file, fsync, rename, fsync dir), then
@@ -91,7 +93,7 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	if !ok {
 		return fmt.Errorf("entry %d does not start a sealed segment: a log is pruned by whole segments (see PrunePoint)", st.Below)
 	}
-	p := &layout.Pruned{Below: st.Below, Leaf: st.Leaf, Time: st.Time, Edge: st.Edge, Record: st.Record}
+	p := &layout.Pruned{Below: st.Below, Leaf: st.Leaf, Time: st.Time, Edge: st.Edge, Record: st.Record, Rotations: st.Rotations}
 	if _, err := layout.ParsePruned(p.Marshal()); err != nil {
 		return fmt.Errorf("prune state: %w", err)
 	}

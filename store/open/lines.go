@@ -38,9 +38,17 @@ func Lines(ctx context.Context, st store.Store) io.ReadCloser {
 		if d, ok := st.(Dumper); ok {
 			err = d.DumpLines(ctx, write)
 		} else {
-			var h store.Head
+			var (
+				h     store.Head
+				first uint64 // a pruned log's lines start at its prune point
+			)
+			if pr, ok := st.(store.Pruner); ok {
+				if p, perr := pr.Pruned(ctx); perr == nil && p != nil {
+					first = p.Below
+				}
+			}
 			if h, err = st.Head(ctx); err == nil {
-				err = st.ReadLines(ctx, 0, h.Size, func(l store.Line) error { return write(l.Bytes) })
+				err = st.ReadLines(ctx, first, h.Size, func(l store.Line) error { return write(l.Bytes) })
 			}
 		}
 		if err == nil {

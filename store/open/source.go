@@ -41,11 +41,36 @@ func (s *storeSource) Metadata() (string, string, error) {
 }
 
 func (s *storeSource) Segments() ([]verify.Segment, error) {
+	var first uint64
+	if p, err := s.Pruned(); err == nil && p != nil {
+		first = p.Below // a pruned log's rows start there
+	}
 	return []verify.Segment{{
 		Name:   s.name,
+		First:  first,
 		Atomic: true,
 		Open:   func() (io.ReadCloser, error) { return Lines(s.ctx, s.st), nil },
 	}}, nil
+}
+
+// Pruned returns the prune state of a store that prunes (docs/FORMAT.md
+// §13.5) as a directory's pruned.json would hold it; damaged, a state
+// that is not one.
+func (s *storeSource) Pruned() (*layout.Pruned, error) {
+	pr, ok := s.st.(store.Pruner)
+	if !ok {
+		return nil, nil
+	}
+	p, err := pr.Pruned(s.ctx)
+	switch {
+	case errors.Is(err, store.ErrCorrupt):
+		return nil, fmt.Errorf("%w: the prune state: %v", verify.ErrDamaged, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s: reading the prune state: %w", s.name, err)
+	case p == nil:
+		return nil, nil
+	}
+	return &layout.Pruned{Below: p.Below, Leaf: p.Leaf, Time: p.Time, Edge: p.Edge, Record: p.Record, Rotations: p.Rotations}, nil
 }
 
 func (s *storeSource) Checkpoint() ([]byte, error) {

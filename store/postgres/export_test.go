@@ -4,7 +4,7 @@ package postgres
 // has one more migration, sql, until restore is called.
 func AddMigration(name, sql string) (restore func()) {
 	old := migrations
-	migrations = append(migrations[:len(old):len(old)], migration{version: len(old) + 1, name: name, sql: sql})
+	migrations = append(migrations[:len(old):len(old)], migration{version: old[len(old)-1].version + 1, name: name, sql: sql})
 	return func() { migrations = old }
 }
 

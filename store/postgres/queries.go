@@ -16,11 +16,17 @@ type queries struct {
 	readLine, readLines    string
 	readHashes, batchEnd   string
 	dumpLines              string
+
+	// pruning (prune.go)
+	batchBelow, batchEnds    string
+	selectPruned, lockPruned string
+	keepHashes, deletePruned string
+	writePruned              string
 }
 
 func makeQueries(schema string) queries {
 	t := func(q string) string {
-		for _, table := range []string{"meta", "head", "entries", "batches"} {
+		for _, table := range []string{"meta", "head", "entries", "batches", "pruned_hashes", "pruned"} {
 			q = strings.ReplaceAll(q, "{"+table+"}", pgx.Identifier{schema, table}.Sanitize())
 		}
 		return q
@@ -56,10 +62,23 @@ UPDATE {entries} SET line = e.line, kind = NULL, actor = NULL, resource = NULL
 FROM unnest($1::bigint[], $2::bytea[]) AS e(seq, line)
 WHERE {entries}.seq = e.seq`),
 
-		readLine:   t(`SELECT leaf, line FROM {entries} WHERE seq = $1`),
-		readLines:  t(`SELECT seq, leaf, line FROM {entries} WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`),
-		readHashes: t(`SELECT seq, leaf, nodes FROM {entries} WHERE seq = ANY($1)`),
-		batchEnd:   t(`SELECT size FROM {batches} WHERE size >= $1 ORDER BY size LIMIT 1`),
-		dumpLines:  t(`SELECT seq, line FROM {entries} WHERE seq > $1 OR $2 ORDER BY seq LIMIT $3`),
+		readLine:  t(`SELECT leaf, line FROM {entries} WHERE seq = $1`),
+		readLines: t(`SELECT seq, leaf, line FROM {entries} WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`),
+		// readHashes reads the hashes the entries hold and, for the
+		// entries a prune deleted, those pruned_hashes keeps.
+		readHashes: t(`SELECT seq, leaf, nodes FROM {entries} WHERE seq = ANY($1)
+UNION ALL SELECT seq, leaf, nodes FROM {pruned_hashes} WHERE seq = ANY($1)`),
+		batchEnd:  t(`SELECT size FROM {batches} WHERE size >= $1 ORDER BY size LIMIT 1`),
+		dumpLines: t(`SELECT seq, line FROM {entries} WHERE seq > $1 OR $2 ORDER BY seq LIMIT $3`),
+
+		batchBelow:   t(`SELECT size FROM {batches} WHERE size <= $1 ORDER BY size DESC LIMIT 1`),
+		batchEnds:    t(`SELECT EXISTS (SELECT 1 FROM {batches} WHERE size = $1)`),
+		selectPruned: t(`SELECT below, state FROM {pruned}`),
+		lockPruned:   t(`SELECT below FROM {pruned} FOR UPDATE`),
+		keepHashes: t(`INSERT INTO {pruned_hashes} (seq, leaf, nodes)
+SELECT seq, leaf, nodes FROM {entries} WHERE seq < $1 ON CONFLICT (seq) DO NOTHING`),
+		deletePruned: t(`DELETE FROM {entries} WHERE seq < $1`),
+		writePruned: t(`INSERT INTO {pruned} (below, state) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET below = excluded.below, state = excluded.state, pruned = now()`),
 	}
 }

@@ -78,6 +78,9 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	var leaf []byte
 	err := s.pool.QueryRow(ctx, s.q.readLine, int64(seq)).Scan(&leaf, &l.Bytes)
 	if errors.Is(err, pgx.ErrNoRows) {
+		if perr := s.prunedError(ctx, seq); perr != nil {
+			return store.Line{}, perr
+		}
 		return store.Line{}, fmt.Errorf("postgres: entry %d: %w", seq, store.ErrNotFound)
 	}
 	if err == nil {
@@ -114,6 +117,11 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 		return fmt.Errorf("postgres: reading the head: %w", err)
 	}
 	to = min(to, h.Size)
+	if from < to {
+		if err := s.prunedError(ctx, from); err != nil {
+			return err
+		}
+	}
 	page := make([]store.Line, 0, s.pageSize)
 	for from < to {
 		page, err = s.readPage(ctx, from, to, page[:0])

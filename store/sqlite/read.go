@@ -74,6 +74,9 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	var leaf []byte
 	err := s.r.QueryRowContext(ctx, `SELECT leaf, line FROM entries WHERE seq = ?`, int64(seq)).Scan(&leaf, &l.Bytes)
 	if errors.Is(err, sql.ErrNoRows) {
+		if perr := s.prunedError(ctx, seq); perr != nil {
+			return store.Line{}, perr
+		}
 		return store.Line{}, fmt.Errorf("sqlite: entry %d: %w", seq, store.ErrNotFound)
 	}
 	if err == nil {
@@ -111,6 +114,11 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 		return err
 	}
 	to = min(to, h.Size)
+	if from < to {
+		if err := s.prunedError(ctx, from); err != nil {
+			return err
+		}
+	}
 	page := make([]store.Line, 0, s.pageSize)
 	for from < to {
 		if page, err = s.readPage(ctx, from, to, page[:0]); err != nil {
@@ -184,8 +192,11 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	}
 	type stored struct{ leaf, nodes []byte }
 	found := make(map[uint64]stored, len(args))
-	q := `SELECT seq, leaf, nodes FROM entries WHERE seq IN (?` + strings.Repeat(",?", len(args)-1) + `)`
-	rs, err := s.r.QueryContext(ctx, q, args...)
+	// The entries' hashes and, for the entries a prune deleted, those
+	// pruned_hashes keeps.
+	in := `(?` + strings.Repeat(",?", len(args)-1) + `)`
+	q := `SELECT seq, leaf, nodes FROM entries WHERE seq IN ` + in + ` UNION ALL SELECT seq, leaf, nodes FROM pruned_hashes WHERE seq IN ` + in
+	rs, err := s.r.QueryContext(ctx, q, append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 	}
