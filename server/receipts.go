@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/bundle"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
@@ -54,84 +55,179 @@ type batch struct {
 	first, n uint64
 	ckNote   []byte
 	ck       checkpoint.Checkpoint
-	leaves   []tlog.Hash // the leaf hashes the log returned; nil when replayed
+	// Set for a fresh append, nil for a replayed one (whose lines are read
+	// back): the committed events, their leaf hashes and time, and the
+	// store batch's end and signature (carried by its last line).
+	pending *sealog.Pending
+	leaves  []tlog.Hash
+	time    int64
+	end     uint64
+	sig     []byte
 }
 
-// receipts builds the receipts of b's entries: their stored lines (each checked to hash to its leaf) and
-// inclusion proofs in b's checkpoint (each checked against its root).
-func (s *Server) receipts(ctx context.Context, b batch) ([]Receipt, error) {
-	lines, err := s.lines.get(ctx, s.st, b.first, b.n)
-	if err != nil {
-		return nil, fmt.Errorf("reading the entries back: %w", err)
+// receiptSet is the receipts of a batch's entries, before they are
+// encoded: their lines, leaves and times, and one proof table for all
+// their inclusion proofs in the batch's checkpoint.
+type receiptSet struct {
+	first  uint64
+	note   string
+	times  []int64
+	leaves []tlog.Hash
+	lines  []byte // the stored lines back to back, without newlines
+	ends   []int  // ends[i] is the end of line i in lines
+	tree   *rangeTree
+}
+
+func (rs *receiptSet) len() int { return len(rs.leaves) }
+
+func (rs *receiptSet) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = rs.ends[i-1]
 	}
-	note := string(b.ckNote)
-	rs := make([]Receipt, b.n)
-	proofs, err := rangeProofs(int64(b.ck.Size), int64(b.first), int64(b.n), store.HashReader(ctx, s.st))
+	return rs.lines[start:rs.ends[i]]
+}
+
+// receipt returns receipt i as a Receipt.
+func (rs *receiptSet) receipt(i int) Receipt {
+	seq := rs.first + uint64(i)
+	return Receipt{Seq: seq, Time: time.Unix(0, rs.times[i]).UTC(), LeafHash: rs.leaves[i], Checkpoint: rs.note,
+		Proof: rs.tree.proof(make(tlog.RecordProof, 0, rs.tree.proofLen(seq)), seq), Line: string(rs.line(i))}
+}
+
+// receipts builds the receipts of b's entries. A fresh append's lines
+// are rebuilt from its events as the log wrote them, never read back:
+// the first entry's prev is read with the proofs' stored hashes, and it
+// and the last entry are checked to hash to their leaves. A replayed
+// append's lines are read from the store, each checked to be the seq it
+// should and hashed to its leaf. Either way the proof table's root is
+// checked against the checkpoint's, which checks every proof.
+func (s *Server) receipts(ctx context.Context, b batch) (*receiptSet, error) {
+	rs := &receiptSet{first: b.first, note: string(b.ckNote)}
+	if b.pending == nil {
+		if err := s.readReceiptLines(ctx, b, rs); err != nil {
+			return nil, err
+		}
+	} else {
+		rs.leaves = b.leaves
+	}
+	tree, err := newRangeTree(b.ck.Size, b.first, rs.leaves, store.HashReader(ctx, s.st))
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proofs: %w", err)
 	}
-	for i := range rs {
-		seq := b.first + uint64(i)
-		l, err := format.ParseLine([]byte(lines[i]))
-		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", seq, err)
+	if tree.root() != b.ck.Root {
+		return nil, fmt.Errorf("entries %d to %d: the stored tree does not match the signed checkpoint", b.first, b.first+b.n-1)
+	}
+	rs.tree = tree
+	if b.pending != nil {
+		if err := rs.buildLines(b, tree.prev); err != nil {
+			return nil, err
 		}
-		h := l.Header()
-		leaf := h.LeafHash()
-		if l.Seq != seq || (b.leaves != nil && leaf != b.leaves[i]) {
-			return nil, fmt.Errorf("entry %d: its stored line does not hash to its leaf", seq)
-		}
-		// The client checks every proof; the server checks the first and
-		// the last, which cover the stored hashes of the right edge.
-		if i == 0 || i == len(rs)-1 {
-			if err := tlog.CheckRecord(proofs[i], int64(b.ck.Size), b.ck.Root, int64(seq), leaf); err != nil {
-				return nil, fmt.Errorf("entry %d: the stored tree does not match the signed checkpoint: %w", seq, err)
-			}
-		}
-		rs[i] = Receipt{Seq: seq, Time: time.Unix(0, l.Time).UTC(), LeafHash: leaf, Checkpoint: note, Proof: proofs[i], Line: lines[i]}
 	}
 	return rs, nil
 }
 
+// buildLines writes the stored lines of a fresh append's entries.
+func (rs *receiptSet) buildLines(b batch, prev tlog.Hash) error {
+	n := int(b.n)
+	rs.times = make([]int64, n)
+	rs.ends = make([]int, n)
+	size := 0
+	for i := range n {
+		_, ev := b.pending.Event(i)
+		size += len(ev) + 240
+	}
+	rs.lines = make([]byte, 0, size)
+	for i := range n {
+		seq := b.first + uint64(i)
+		l := format.Line{Seq: seq, Time: b.time, Prev: prev}
+		l.Salt, l.Event = b.pending.Event(i)
+		if seq+1 == b.end {
+			l.Sig = b.sig
+		}
+		if i == 0 || i == n-1 {
+			if h := l.Header(); h.LeafHash() != b.leaves[i] {
+				return fmt.Errorf("entry %d: its line does not hash to the leaf the log returned", seq)
+			}
+		}
+		rs.lines = format.AppendLine(rs.lines, &l)
+		rs.lines = rs.lines[:len(rs.lines)-1] // the newline
+		rs.ends[i] = len(rs.lines)
+		rs.times[i] = b.time
+		prev = b.leaves[i]
+	}
+	return nil
+}
+
+// readReceiptLines reads a replayed append's lines and leaves.
+func (s *Server) readReceiptLines(ctx context.Context, b batch, rs *receiptSet) error {
+	n := int(b.n)
+	rs.times = make([]int64, 0, n)
+	rs.leaves = make([]tlog.Hash, 0, n)
+	rs.ends = make([]int, 0, n)
+	err := s.st.ReadLines(ctx, b.first, b.first+b.n, func(ln store.Line) error {
+		seq := b.first + uint64(len(rs.leaves))
+		l, err := format.ParseLine(ln.Bytes)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", seq, err)
+		}
+		if ln.Seq != seq || l.Seq != seq {
+			return fmt.Errorf("entry %d: the store returned entry %d", seq, l.Seq)
+		}
+		h := l.Header()
+		rs.leaves = append(rs.leaves, h.LeafHash())
+		rs.times = append(rs.times, l.Time)
+		rs.lines = append(rs.lines, ln.Bytes...)
+		rs.ends = append(rs.ends, len(rs.lines))
+		return nil
+	})
+	if err == nil && len(rs.leaves) != n {
+		err = fmt.Errorf("entries %d to %d: read %d of them: %w", b.first, b.first+b.n-1, len(rs.leaves), store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the entries back: %w", err)
+	}
+	return nil
+}
+
 // receiptsSize is about the size of rs in JSON, to allocate it once.
-func receiptsSize(rs []Receipt) int {
+func receiptsSize(rs *receiptSet) int {
 	n := 64
-	for i := range rs {
-		n += 160 + len(rs[i].Line)*5/4 + len(rs[i].Checkpoint)*9/8 + (base64Len+3)*len(rs[i].Proof)
+	for i := range rs.len() {
+		n += 160 + len(rs.line(i))*5/4 + len(rs.note)*9/8 + (base64Len+3)*rs.tree.depth
 	}
 	return n
 }
 
-// appendReceiptsJSON encodes resp as encoding/json would, faster: a
-// batch's receipts repeat one checkpoint, quoted once here.
-func appendReceiptsJSON(dst []byte, resp *AppendResponse) []byte {
+// appendReceiptsJSON encodes an AppendResponse of rs (and c, if not nil)
+// as encoding/json would (without its escaping of <, > and &), faster:
+// the receipts repeat one checkpoint, quoted once here, and their proofs
+// come from one table whose hashes are encoded once.
+func appendReceiptsJSON(dst []byte, rs *receiptSet, c *ConsistencyProof) []byte {
 	dst = append(dst, `{"receipts":[`...)
-	var ck []byte
+	ck, _ := json.Marshal(rs.note)
 	var enc hashEncoder
-	for i := range resp.Receipts {
-		r := &resp.Receipts[i]
+	for i := range rs.len() {
+		seq := rs.first + uint64(i)
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if i == 0 || r.Checkpoint != resp.Receipts[i-1].Checkpoint {
-			ck, _ = json.Marshal(r.Checkpoint)
-		}
 		dst = append(dst, `{"seq":`...)
-		dst = strconv.AppendUint(dst, r.Seq, 10)
+		dst = strconv.AppendUint(dst, seq, 10)
 		dst = append(dst, `,"time":"`...)
-		dst = r.Time.AppendFormat(dst, time.RFC3339Nano)
+		dst = time.Unix(0, rs.times[i]).UTC().AppendFormat(dst, time.RFC3339Nano)
 		dst = append(dst, `","leaf_hash":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, r.LeafHash[:])
+		dst = base64.StdEncoding.AppendEncode(dst, rs.leaves[i][:])
 		dst = append(dst, `","checkpoint":`...)
 		dst = append(dst, ck...)
 		dst = append(dst, `,"proof":`...)
-		dst = enc.appendHashes(dst, r.Proof)
+		dst = rs.tree.appendProofJSON(dst, seq)
 		dst = append(dst, `,"line":`...)
-		dst = appendJSONString(dst, r.Line)
+		dst = appendJSONBytes(dst, rs.line(i))
 		dst = append(dst, '}')
 	}
 	dst = append(dst, ']')
-	if c := resp.Consistency; c != nil {
+	if c != nil {
 		dst = append(dst, `,"consistency":{"old_size":`...)
 		dst = strconv.AppendUint(dst, c.Old, 10)
 		dst = append(dst, `,"new_size":`...)
@@ -164,7 +260,12 @@ func (hashEncoder) appendHashes(dst []byte, hs []tlog.Hash) []byte {
 
 // appendJSONString appends s, valid UTF-8, as a JSON string, escaping
 // only what JSON requires.
-func appendJSONString(dst []byte, s string) []byte {
+func appendJSONString(dst []byte, s string) []byte { return appendJSON(dst, s) }
+
+// appendJSONBytes is appendJSONString for bytes.
+func appendJSONBytes(dst []byte, s []byte) []byte { return appendJSON(dst, s) }
+
+func appendJSON[S string | []byte](dst []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
