@@ -94,6 +94,7 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request, tok TokenI
 		for i := range list {
 			list[i] = rs.receipt(i)
 		}
+		rs.release()
 		writeBytes(w, TlogProofType+"; charset=utf-8", appendTlogProofs(nil, list))
 		return
 	}
@@ -103,6 +104,7 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request, tok TokenI
 	}
 	buf := getBuffer(receiptsSize(rs))
 	*buf = appendReceiptsJSON((*buf)[:0], rs, c)
+	rs.release()
 	writeBytes(w, "application/json", *buf)
 	putBuffer(buf)
 }

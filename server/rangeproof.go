@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -21,8 +22,8 @@ import (
 type rangeTree struct {
 	t, lo, hi uint64
 	depth     int         // levels below the root: bits.Len64(t-1)
-	first     []uint64    // first[L] is the index of level L's first node
-	off       []int       // off[L] is where level L starts in nodes
+	first     [64]uint64  // first[L] is the index of level L's first node
+	off       [65]int     // off[L] is where level L starts in nodes
 	nodes     []tlog.Hash // the levels' nodes, level 0 first
 	prev      tlog.Hash   // the leaf hash of entry lo-1 (zero for lo = 0)
 	b64       []byte      // the nodes in base64, made on first use
@@ -34,19 +35,31 @@ type rangeTree struct {
 // newRangeTree builds the table of leaves [lo, lo+len(leaves)) in the
 // tree of size t, reading the stored hashes it needs from r.
 func newRangeTree(t, lo uint64, leaves []tlog.Hash, r tlog.HashReader) (*rangeTree, error) {
+	p := new(rangeTree)
+	if err := p.init(t, lo, leaves, r); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// init is newRangeTree into p, reusing its memory.
+func (p *rangeTree) init(t, lo uint64, leaves []tlog.Hash, r tlog.HashReader) error {
 	n := uint64(len(leaves))
 	if n == 0 || lo+n > t || lo+n < lo || t > 1<<63-1 {
-		return nil, fmt.Errorf("no inclusion proofs for leaves %d to %d in a tree of %d", lo, lo+n-1, t)
+		return fmt.Errorf("no inclusion proofs for leaves %d to %d in a tree of %d", lo, lo+n-1, t)
 	}
-	p := &rangeTree{t: t, lo: lo, hi: lo + n, depth: bits.Len64(t - 1)}
-	p.first = make([]uint64, p.depth+1)
-	p.off = make([]int, p.depth+2)
+	p.t, p.lo, p.hi, p.depth = t, lo, lo+n, bits.Len64(t-1)
+	p.stored, p.read, p.b64, p.prev = p.stored[:0], nil, p.b64[:0], tlog.Hash{}
 	for L := 0; L <= p.depth; L++ {
 		a, b := p.span(L)
 		p.first[L] = a
 		p.off[L+1] = p.off[L] + int(b-a+1)
 	}
-	p.nodes = make([]tlog.Hash, p.off[p.depth+1])
+	if size := p.off[p.depth+1]; cap(p.nodes) >= size {
+		p.nodes = p.nodes[:size]
+	} else {
+		p.nodes = make([]tlog.Hash, size)
+	}
 	p.build(nil, true) // collect the stored hashes needed
 	if lo > 0 && lo&1 == 0 {
 		p.stored = append(p.stored, tlog.StoredHashIndex(0, int64(lo-1)))
@@ -54,10 +67,10 @@ func newRangeTree(t, lo uint64, leaves []tlog.Hash, r tlog.HashReader) (*rangeTr
 	if len(p.stored) > 0 {
 		hs, err := r.ReadHashes(p.stored)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(hs) != len(p.stored) {
-			return nil, fmt.Errorf("read %d hashes, got %d", len(p.stored), len(hs))
+			return fmt.Errorf("read %d hashes, got %d", len(p.stored), len(hs))
 		}
 		p.read = hs
 	}
@@ -68,7 +81,7 @@ func newRangeTree(t, lo uint64, leaves []tlog.Hash, r tlog.HashReader) (*rangeTr
 	case lo > 0:
 		p.prev = p.read[len(p.read)-1]
 	}
-	return p, nil
+	return nil
 }
 
 // span returns the first and last node of level L in the table.
@@ -166,8 +179,8 @@ func (p *rangeTree) proofLen(m uint64) int {
 // appendProofJSON appends the proof of leaf m as a JSON array of base64
 // strings, as encoding/json writes a tlog.RecordProof.
 func (p *rangeTree) appendProofJSON(dst []byte, m uint64) []byte {
-	if p.b64 == nil {
-		p.b64 = make([]byte, len(p.nodes)*base64Len)
+	if len(p.b64) == 0 {
+		p.b64 = slices.Grow(p.b64, len(p.nodes)*base64Len)[:len(p.nodes)*base64Len]
 		for i := range p.nodes {
 			base64.StdEncoding.Encode(p.b64[i*base64Len:], p.nodes[i][:])
 		}

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -75,7 +77,22 @@ type receiptSet struct {
 	leaves []tlog.Hash
 	lines  []byte // the stored lines back to back, without newlines
 	ends   []int  // ends[i] is the end of line i in lines
-	tree   *rangeTree
+	tree   rangeTree
+	read   []tlog.Hash // the leaves of a replayed append
+}
+
+// setPool holds receiptSets for reuse, each with its proof table: a
+// request's receipts cost no allocation of their own once the server is
+// warm.
+var setPool = sync.Pool{New: func() any { return new(receiptSet) }}
+
+// release puts rs back in the pool; rs must not be used after.
+func (rs *receiptSet) release() {
+	if cap(rs.lines) > 8<<20 {
+		return
+	}
+	rs.leaves = nil
+	setPool.Put(rs)
 }
 
 func (rs *receiptSet) len() int { return len(rs.leaves) }
@@ -103,41 +120,47 @@ func (rs *receiptSet) receipt(i int) Receipt {
 // should and hashed to its leaf. Either way the proof table's root is
 // checked against the checkpoint's, which checks every proof.
 func (s *Server) receipts(ctx context.Context, b batch) (*receiptSet, error) {
-	rs := &receiptSet{first: b.first, note: string(b.ckNote)}
+	rs := setPool.Get().(*receiptSet)
+	rs.first, rs.note = b.first, string(b.ckNote)
+	rs.times, rs.lines, rs.ends = rs.times[:0], rs.lines[:0], rs.ends[:0]
+	if err := s.fillReceipts(ctx, b, rs); err != nil {
+		rs.release()
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (s *Server) fillReceipts(ctx context.Context, b batch, rs *receiptSet) error {
 	if b.pending == nil {
 		if err := s.readReceiptLines(ctx, b, rs); err != nil {
-			return nil, err
+			return err
 		}
 	} else {
 		rs.leaves = b.leaves
 	}
-	tree, err := newRangeTree(b.ck.Size, b.first, rs.leaves, store.HashReader(ctx, s.st))
-	if err != nil {
-		return nil, fmt.Errorf("inclusion proofs: %w", err)
+	if err := rs.tree.init(b.ck.Size, b.first, rs.leaves, store.HashReader(ctx, s.st)); err != nil {
+		return fmt.Errorf("inclusion proofs: %w", err)
 	}
-	if tree.root() != b.ck.Root {
-		return nil, fmt.Errorf("entries %d to %d: the stored tree does not match the signed checkpoint", b.first, b.first+b.n-1)
+	if rs.tree.root() != b.ck.Root {
+		return fmt.Errorf("entries %d to %d: the stored tree does not match the signed checkpoint", b.first, b.first+b.n-1)
 	}
-	rs.tree = tree
 	if b.pending != nil {
-		if err := rs.buildLines(b, tree.prev); err != nil {
-			return nil, err
-		}
+		return rs.buildLines(b, rs.tree.prev)
 	}
-	return rs, nil
+	return nil
 }
 
 // buildLines writes the stored lines of a fresh append's entries.
 func (rs *receiptSet) buildLines(b batch, prev tlog.Hash) error {
 	n := int(b.n)
-	rs.times = make([]int64, n)
-	rs.ends = make([]int, n)
 	size := 0
 	for i := range n {
 		_, ev := b.pending.Event(i)
 		size += len(ev) + 240
 	}
-	rs.lines = make([]byte, 0, size)
+	rs.lines = slices.Grow(rs.lines[:0], size)
+	rs.times = slices.Grow(rs.times[:0], n)
+	rs.ends = slices.Grow(rs.ends[:0], n)
 	for i := range n {
 		seq := b.first + uint64(i)
 		l := format.Line{Seq: seq, Time: b.time, Prev: prev}
@@ -152,8 +175,8 @@ func (rs *receiptSet) buildLines(b batch, prev tlog.Hash) error {
 		}
 		rs.lines = format.AppendLine(rs.lines, &l)
 		rs.lines = rs.lines[:len(rs.lines)-1] // the newline
-		rs.ends[i] = len(rs.lines)
-		rs.times[i] = b.time
+		rs.ends = append(rs.ends, len(rs.lines))
+		rs.times = append(rs.times, b.time)
 		prev = b.leaves[i]
 	}
 	return nil
@@ -162,9 +185,7 @@ func (rs *receiptSet) buildLines(b batch, prev tlog.Hash) error {
 // readReceiptLines reads a replayed append's lines and leaves.
 func (s *Server) readReceiptLines(ctx context.Context, b batch, rs *receiptSet) error {
 	n := int(b.n)
-	rs.times = make([]int64, 0, n)
-	rs.leaves = make([]tlog.Hash, 0, n)
-	rs.ends = make([]int, 0, n)
+	rs.leaves = rs.read[:0]
 	err := s.st.ReadLines(ctx, b.first, b.first+b.n, func(ln store.Line) error {
 		seq := b.first + uint64(len(rs.leaves))
 		l, err := format.ParseLine(ln.Bytes)
@@ -181,6 +202,7 @@ func (s *Server) readReceiptLines(ctx context.Context, b batch, rs *receiptSet) 
 		rs.ends = append(rs.ends, len(rs.lines))
 		return nil
 	})
+	rs.read = rs.leaves
 	if err == nil && len(rs.leaves) != n {
 		err = fmt.Errorf("entries %d to %d: read %d of them: %w", b.first, b.first+b.n-1, len(rs.leaves), store.ErrNotFound)
 	}
