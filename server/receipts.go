@@ -214,7 +214,7 @@ func (s *Server) readReceiptLines(ctx context.Context, b batch, rs *receiptSet) 
 
 // receiptsSize is about the size of rs in JSON, to allocate it once.
 func receiptsSize(rs *receiptSet) int {
-	n := 64
+	n := 64 + 2*len(rs.line(0)) // appendJSONBytes makes room for twice a line
 	for i := range rs.len() {
 		n += 160 + len(rs.line(i))*5/4 + len(rs.note)*9/8 + (base64Len+3)*rs.tree.depth
 	}
@@ -280,14 +280,35 @@ func (hashEncoder) appendHashes(dst []byte, hs []tlog.Hash) []byte {
 	return append(dst, ']')
 }
 
-// appendJSONString appends s, valid UTF-8, as a JSON string, escaping
-// only what JSON requires.
-func appendJSONString(dst []byte, s string) []byte { return appendJSON(dst, s) }
+// appendJSONBytes appends s, valid UTF-8, as a JSON string, escaping
+// only what JSON requires. A stored line has no control character, so
+// the common path copies byte by byte into room made once, escaping
+// quotes and backslashes, without a call per escape.
+func appendJSONBytes(dst []byte, s []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(s)+2)
+	b := dst[n : n+2*len(s)+2]
+	j := 0
+	b[j] = '"'
+	j++
+	for _, c := range s {
+		if c < 0x20 {
+			return appendJSONControl(dst[:n], s)
+		}
+		if c == '"' || c == '\\' {
+			b[j] = '\\'
+			j++
+		}
+		b[j] = c
+		j++
+	}
+	b[j] = '"'
+	return dst[:n+j+1]
+}
 
-// appendJSONBytes is appendJSONString for bytes.
-func appendJSONBytes(dst []byte, s []byte) []byte { return appendJSON(dst, s) }
-
-func appendJSON[S string | []byte](dst []byte, s S) []byte {
+// appendJSONControl is appendJSONBytes for a string with control
+// characters.
+func appendJSONControl(dst []byte, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0

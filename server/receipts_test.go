@@ -126,3 +126,33 @@ func TestReceiptsOfBatches(t *testing.T) {
 		ts.checkReceipts(again, n)
 	}
 }
+
+// TestAppendJSONBytes: the line encoder's output decodes back to its
+// input, and is encoding/json's (without HTML escaping) for strings
+// without control characters, as stored lines are.
+func TestAppendJSONBytes(t *testing.T) {
+	for _, s := range []string{
+		``, `a`, `"`, `\`, `{"seq":1,"event":{"k":"a\"b\\c"}}`, `é☃ <&> 𝄞`, "tab\there", "nl\nx", "\x00\x01\x1f", `\"\\"`,
+		strings.Repeat(`"\`, 500),
+	} {
+		b := appendJSONBytes([]byte("prefix"), []byte(s))
+		if !bytes.HasPrefix(b, []byte("prefix")) {
+			t.Fatalf("%q: the prefix was lost: %q", s, b)
+		}
+		b = b[len("prefix"):]
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil || got != s {
+			t.Errorf("%q: encoded %s, decodes to %q (%v)", s, b, got, err)
+		}
+		if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
+			continue
+		}
+		var std bytes.Buffer
+		enc := json.NewEncoder(&std)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if want := bytes.TrimSuffix(std.Bytes(), []byte("\n")); !bytes.Equal(b, want) {
+			t.Errorf("%q: encoded %s, encoding/json %s", s, b, want)
+		}
+	}
+}
