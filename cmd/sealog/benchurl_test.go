@@ -53,7 +53,7 @@ func TestBenchConn(t *testing.T) {
 			io.WriteString(w, "bye")
 		case "busy":
 			w.Header().Set("Retry-After", "1")
-			http.Error(w, `{"error":"overloaded"}`, 503)
+			http.Error(w, `{"error":"overloaded"}`, http.StatusServiceUnavailable)
 		case "empty":
 			w.WriteHeader(204)
 		}
