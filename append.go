@@ -51,9 +51,10 @@ func (l *Log) submit(ctx context.Context, evs []Event) ([]Receipt, error) {
 
 // Pending is a batch handed to the log by Submit, on its way to the store.
 type Pending struct {
-	l *Log
-	f *commit.Future
-	n int
+	l    *Log
+	f    *commit.Future
+	n    int
+	prep []commit.Event
 }
 
 // Submit hands events to the log without waiting for them to be
@@ -85,7 +86,18 @@ func (l *Log) submitPrepared(ctx context.Context, prep []commit.Event, erase *st
 	if err != nil {
 		return nil, l.wrapErr(err)
 	}
-	return &Pending{l: l, f: f, n: len(prep)}, nil
+	return &Pending{l: l, f: f, n: len(prep), prep: prep}, nil
+}
+
+// Event returns event i of the batch as the log commits it: its salt and
+// its encoding (docs/FORMAT.md §3.2), the "salt" and "event" members of
+// its stored line. With its receipt's seq and time, the previous entry's
+// leaf hash and, for the last entry of a store batch, the checkpoint's
+// signature, they make the stored line byte for byte (format.AppendLine),
+// so that a caller that hands lines on need not read them back. The
+// bytes are the log's: do not modify them.
+func (p *Pending) Event(i int) (salt [format.SaltSize]byte, event []byte) {
+	return p.prep[i].Salt, p.prep[i].Event
 }
 
 // wrapErr prefixes an engine error, keeping errors.Is working.

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,7 +42,7 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request, tok TokenI
 		s.fail(w, r, aerr)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" { // the common one, without parsing
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			s.fail(w, r, &apiError{status: http.StatusUnsupportedMediaType, code: "bad_request", field: "Content-Type", msg: "the body must be application/json (with curl: -H 'Content-Type: application/json')"})
 			return
@@ -87,14 +90,44 @@ func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request, tok TokenI
 		return
 	}
 	if asText {
-		writeBytes(w, TlogProofType+"; charset=utf-8", appendTlogProofs(nil, rs))
+		list := make([]Receipt, rs.len())
+		for i := range list {
+			list[i] = rs.receipt(i)
+		}
+		rs.release()
+		writeBytes(w, TlogProofType+"; charset=utf-8", appendTlogProofs(nil, list))
 		return
 	}
-	resp := AppendResponse{Receipts: rs}
+	var c *ConsistencyProof
 	if hasFrom {
-		resp.Consistency = s.consistency(r.Context(), from, b.ck.Size)
+		c = s.consistency(r.Context(), from, b.ck.Size)
 	}
-	writeBytes(w, "application/json", appendReceiptsJSON(make([]byte, 0, receiptsSize(rs)), &resp))
+	buf := getBuffer(receiptsSize(rs))
+	*buf = appendReceiptsJSON((*buf)[:0], rs, c)
+	rs.release()
+	writeBytes(w, "application/json", *buf)
+	putBuffer(buf)
+}
+
+// bufPool holds response buffers: a batch's receipts take about 1.5 KB
+// an event.
+var bufPool sync.Pool
+
+// getBuffer returns an empty buffer of at least n bytes' capacity.
+func getBuffer(n int) *[]byte {
+	if b, ok := bufPool.Get().(*[]byte); ok && cap(*b) >= n {
+		return b
+	}
+	b := make([]byte, 0, n)
+	return &b
+}
+
+// putBuffer returns b to the pool, unless it is very large.
+func putBuffer(b *[]byte) {
+	if cap(*b) <= 8<<20 {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
 }
 
 // commit appends req's events, or, for a key seen before, finds the
@@ -148,7 +181,8 @@ func (s *Server) commit(ctx context.Context, tok TokenInfo, key string, req *req
 	s.m.commitLatency.Observe(time.Since(start).Seconds())
 	s.m.appended.Add(float64(len(rs)))
 	s.m.requestEvents.Observe(float64(len(rs)))
-	c, err := checkpoint.ParseUnverified([]byte(rs[0].Checkpoint))
+	note := []byte(rs[0].Checkpoint)
+	c, err := checkpoint.ParseUnverified(note)
 	if err != nil {
 		return batch{}, internalError("the log returned a malformed checkpoint: %v", err)
 	}
@@ -156,7 +190,31 @@ func (s *Server) commit(ctx context.Context, tok TokenInfo, key string, req *req
 	for i := range rs {
 		leaves[i] = rs[i].LeafHash
 	}
-	return batch{first: rs[0].Seq, n: uint64(len(rs)), ckNote: []byte(rs[0].Checkpoint), ck: c, leaves: leaves}, nil
+	b := batch{first: rs[0].Seq, n: uint64(len(rs)), ckNote: note, ck: c, pending: p, leaves: leaves,
+		time: rs[0].Time.UnixNano(), end: c.Size}
+	if b.first+b.n == c.Size {
+		// The last entry ends the store batch: its line carries the
+		// checkpoint's signature (docs/FORMAT.md §6.2).
+		if b.sig, err = lineSig(note, c.Origin); err != nil {
+			return batch{}, internalError("the log returned a checkpoint without its signature: %v", err)
+		}
+	}
+	return b, nil
+}
+
+// lineSig returns the log's signature of a checkpoint note as a batch's
+// last line carries it: key hash and signature.
+func lineSig(note []byte, origin string) ([]byte, error) {
+	n, err := checkpoint.ParseNote(note)
+	if err != nil {
+		return nil, err
+	}
+	for _, sg := range n.Sigs {
+		if sg.Name == origin {
+			return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(sg.Sig)), sg.KeyHash), sg.Sig...), nil
+		}
+	}
+	return nil, fmt.Errorf("no signature by %q", origin)
 }
 
 // settle records the outcome of a keyed append.

@@ -84,12 +84,24 @@ func writeJSON(w http.ResponseWriter, v any) {
 	writeBytes(w, "application/json", append(b, '\n'))
 }
 
+// writeBytes answers b with status 200. The header values are set
+// straight into the map, in canonical form, the common ones shared
+// (net/http only reads them): a receipt costs a few allocations less.
 func writeBytes(w http.ResponseWriter, contentType string, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+	if contentType == "application/json" {
+		h["Content-Type"] = jsonType
+	} else {
+		h["Content-Type"] = []string{contentType}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if _, ok := h["Cache-Control"]; !ok {
+		h["Cache-Control"] = noStore
 	}
 	w.Write(b)
 }
+
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+)

@@ -15,6 +15,9 @@ type request struct {
 	// to (format.AppendEvent): for idempotency digests and size limits.
 	canon [][]byte
 	array bool // the body was an array (else one event object)
+	// The payloads and the canonical encodings, back to back: one
+	// allocation (or a few) per request, not two per event.
+	payloads, canons []byte
 }
 
 // parseEvents parses a request body: one event object, or a non-empty
@@ -24,7 +27,7 @@ type request struct {
 // anywhere, valid UTF-8, nesting at most maxDepth.
 func parseEvents(body []byte, maxEvents, maxDepth, maxEventSize int) (*request, *apiError) {
 	s := &scanner{b: body, maxDepth: maxDepth}
-	req := &request{}
+	req := &request{payloads: make([]byte, 0, len(body)), canons: make([]byte, 0, len(body)+len(body)/4+64)}
 	s.ws()
 	var err *apiError
 	switch s.peek() {
@@ -121,15 +124,20 @@ func (s *scanner) event(req *request) *apiError {
 	case ev.Kind == sealog.PruneKind:
 		return s.errf("%q is reserved for the log's prune records", sealog.PruneKind)
 	}
-	compact, cerr := format.CompactPayload(nil, payload)
+	start := len(req.payloads)
+	var cerr error
+	req.payloads, cerr = format.CompactPayload(req.payloads, payload)
 	if cerr != nil {
 		s.path[len(s.path)-1] = seg{key: []byte("payload")}
 		return s.errf("%v", cerr)
 	}
-	canon, cerr := format.AppendEvent(nil, ev.Kind, ev.Actor, ev.Resource, compact)
+	compact := req.payloads[start:len(req.payloads):len(req.payloads)]
+	start = len(req.canons)
+	req.canons, cerr = format.AppendEvent(req.canons, ev.Kind, ev.Actor, ev.Resource, compact)
 	if cerr != nil {
 		return s.errf("%v", cerr)
 	}
+	canon := req.canons[start:len(req.canons):len(req.canons)]
 	ev.Payload = json.RawMessage(compact)
 	req.events = append(req.events, ev)
 	req.canon = append(req.canon, canon)

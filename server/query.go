@@ -105,7 +105,12 @@ func wantText(r *http.Request, allowed ...string) (bool, *apiError) {
 }
 
 func acceptsText(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+	accept := r.Header.Get("Accept")
+	switch accept {
+	case "", "*/*", "application/json": // the common ones, without parsing
+		return false
+	}
+	for _, part := range strings.Split(accept, ",") {
 		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			continue

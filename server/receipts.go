@@ -1,17 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"strconv"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/bundle"
+	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/store"
@@ -54,151 +52,157 @@ type batch struct {
 	first, n uint64
 	ckNote   []byte
 	ck       checkpoint.Checkpoint
-	leaves   []tlog.Hash // the leaf hashes the log returned; nil when replayed
+	// Set for a fresh append, nil for a replayed one (whose lines are read
+	// back): the committed events, their leaf hashes and time, and the
+	// store batch's end and signature (carried by its last line).
+	pending *sealog.Pending
+	leaves  []tlog.Hash
+	time    int64
+	end     uint64
+	sig     []byte
 }
 
-// receipts builds the receipts of b's entries: their stored lines (each checked to hash to its leaf) and
-// inclusion proofs in b's checkpoint (each checked against its root).
-func (s *Server) receipts(ctx context.Context, b batch) ([]Receipt, error) {
-	lines, err := s.lines.get(ctx, s.st, b.first, b.n)
-	if err != nil {
-		return nil, fmt.Errorf("reading the entries back: %w", err)
+// receiptSet is the receipts of a batch's entries, before they are
+// encoded: their lines, leaves and times, and one proof table for all
+// their inclusion proofs in the batch's checkpoint.
+type receiptSet struct {
+	first  uint64
+	note   string
+	times  []int64
+	leaves []tlog.Hash
+	lines  []byte // the stored lines back to back, without newlines
+	ends   []int  // ends[i] is the end of line i in lines
+	tree   rangeTree
+	read   []tlog.Hash // the leaves of a replayed append
+}
+
+// setPool holds receiptSets for reuse, each with its proof table: a
+// request's receipts cost no allocation of their own once the server is
+// warm.
+var setPool = sync.Pool{New: func() any { return new(receiptSet) }}
+
+// release puts rs back in the pool; rs must not be used after.
+func (rs *receiptSet) release() {
+	if cap(rs.lines) > 8<<20 {
+		return
 	}
-	note := string(b.ckNote)
-	rs := make([]Receipt, b.n)
-	proofs, err := rangeProofs(int64(b.ck.Size), int64(b.first), int64(b.n), store.HashReader(ctx, s.st))
-	if err != nil {
-		return nil, fmt.Errorf("inclusion proofs: %w", err)
+	rs.leaves = nil
+	setPool.Put(rs)
+}
+
+func (rs *receiptSet) len() int { return len(rs.leaves) }
+
+func (rs *receiptSet) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = rs.ends[i-1]
 	}
-	for i := range rs {
-		seq := b.first + uint64(i)
-		l, err := format.ParseLine([]byte(lines[i]))
-		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", seq, err)
-		}
-		h := l.Header()
-		leaf := h.LeafHash()
-		if l.Seq != seq || (b.leaves != nil && leaf != b.leaves[i]) {
-			return nil, fmt.Errorf("entry %d: its stored line does not hash to its leaf", seq)
-		}
-		// The client checks every proof; the server checks the first and
-		// the last, which cover the stored hashes of the right edge.
-		if i == 0 || i == len(rs)-1 {
-			if err := tlog.CheckRecord(proofs[i], int64(b.ck.Size), b.ck.Root, int64(seq), leaf); err != nil {
-				return nil, fmt.Errorf("entry %d: the stored tree does not match the signed checkpoint: %w", seq, err)
-			}
-		}
-		rs[i] = Receipt{Seq: seq, Time: time.Unix(0, l.Time).UTC(), LeafHash: leaf, Checkpoint: note, Proof: proofs[i], Line: lines[i]}
+	return rs.lines[start:rs.ends[i]]
+}
+
+// receipt returns receipt i as a Receipt.
+func (rs *receiptSet) receipt(i int) Receipt {
+	seq := rs.first + uint64(i)
+	return Receipt{Seq: seq, Time: time.Unix(0, rs.times[i]).UTC(), LeafHash: rs.leaves[i], Checkpoint: rs.note,
+		Proof: rs.tree.proof(make(tlog.RecordProof, 0, rs.tree.proofLen(seq)), seq), Line: string(rs.line(i))}
+}
+
+// receipts builds the receipts of b's entries. A fresh append's lines
+// are rebuilt from its events as the log wrote them, never read back:
+// the first entry's prev is read with the proofs' stored hashes, and it
+// and the last entry are checked to hash to their leaves. A replayed
+// append's lines are read from the store, each checked to be the seq it
+// should and hashed to its leaf. Either way the proof table's root is
+// checked against the checkpoint's, which checks every proof.
+func (s *Server) receipts(ctx context.Context, b batch) (*receiptSet, error) {
+	rs := setPool.Get().(*receiptSet)
+	rs.first, rs.note = b.first, string(b.ckNote)
+	rs.times, rs.lines, rs.ends = rs.times[:0], rs.lines[:0], rs.ends[:0]
+	if err := s.fillReceipts(ctx, b, rs); err != nil {
+		rs.release()
+		return nil, err
 	}
 	return rs, nil
 }
 
-// receiptsSize is about the size of rs in JSON, to allocate it once.
-func receiptsSize(rs []Receipt) int {
-	n := 64
-	for i := range rs {
-		n += 160 + len(rs[i].Line)*5/4 + len(rs[i].Checkpoint)*9/8 + (base64Len+3)*len(rs[i].Proof)
+func (s *Server) fillReceipts(ctx context.Context, b batch, rs *receiptSet) error {
+	if b.pending == nil {
+		if err := s.readReceiptLines(ctx, b, rs); err != nil {
+			return err
+		}
+	} else {
+		rs.leaves = b.leaves
 	}
-	return n
+	if err := rs.tree.init(b.ck.Size, b.first, rs.leaves, store.HashReader(ctx, s.st)); err != nil {
+		return fmt.Errorf("inclusion proofs: %w", err)
+	}
+	if rs.tree.root() != b.ck.Root {
+		return fmt.Errorf("entries %d to %d: the stored tree does not match the signed checkpoint", b.first, b.first+b.n-1)
+	}
+	if b.pending != nil {
+		return rs.buildLines(b, rs.tree.prev)
+	}
+	return nil
 }
 
-// appendReceiptsJSON encodes resp as encoding/json would, faster: a
-// batch's receipts repeat one checkpoint, quoted once here.
-func appendReceiptsJSON(dst []byte, resp *AppendResponse) []byte {
-	dst = append(dst, `{"receipts":[`...)
-	var ck []byte
-	var enc hashEncoder
-	for i := range resp.Receipts {
-		r := &resp.Receipts[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if i == 0 || r.Checkpoint != resp.Receipts[i-1].Checkpoint {
-			ck, _ = json.Marshal(r.Checkpoint)
-		}
-		dst = append(dst, `{"seq":`...)
-		dst = strconv.AppendUint(dst, r.Seq, 10)
-		dst = append(dst, `,"time":"`...)
-		dst = r.Time.AppendFormat(dst, time.RFC3339Nano)
-		dst = append(dst, `","leaf_hash":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, r.LeafHash[:])
-		dst = append(dst, `","checkpoint":`...)
-		dst = append(dst, ck...)
-		dst = append(dst, `,"proof":`...)
-		dst = enc.appendHashes(dst, r.Proof)
-		dst = append(dst, `,"line":`...)
-		dst = appendJSONString(dst, r.Line)
-		dst = append(dst, '}')
+// buildLines writes the stored lines of a fresh append's entries.
+func (rs *receiptSet) buildLines(b batch, prev tlog.Hash) error {
+	n := int(b.n)
+	size := 0
+	for i := range n {
+		_, ev := b.pending.Event(i)
+		size += len(ev) + 240
 	}
-	dst = append(dst, ']')
-	if c := resp.Consistency; c != nil {
-		dst = append(dst, `,"consistency":{"old_size":`...)
-		dst = strconv.AppendUint(dst, c.Old, 10)
-		dst = append(dst, `,"new_size":`...)
-		dst = strconv.AppendUint(dst, c.New, 10)
-		dst = append(dst, `,"proof":`...)
-		dst = enc.appendHashes(dst, c.Proof)
-		dst = append(dst, '}')
+	rs.lines = slices.Grow(rs.lines[:0], size)
+	rs.times = slices.Grow(rs.times[:0], n)
+	rs.ends = slices.Grow(rs.ends[:0], n)
+	for i := range n {
+		seq := b.first + uint64(i)
+		l := format.Line{Seq: seq, Time: b.time, Prev: prev}
+		l.Salt, l.Event = b.pending.Event(i)
+		if seq+1 == b.end {
+			l.Sig = b.sig
+		}
+		if i == 0 || i == n-1 {
+			if h := l.Header(); h.LeafHash() != b.leaves[i] {
+				return fmt.Errorf("entry %d: its line does not hash to the leaf the log returned", seq)
+			}
+		}
+		rs.lines = format.AppendLine(rs.lines, &l)
+		rs.lines = rs.lines[:len(rs.lines)-1] // the newline
+		rs.ends = append(rs.ends, len(rs.lines))
+		rs.times = append(rs.times, b.time)
+		prev = b.leaves[i]
 	}
-	return append(dst, "}\n"...)
+	return nil
 }
 
-// hashEncoder appends base64 hashes as JSON strings.
-type hashEncoder struct{}
-
-const base64Len = (tlog.HashSize + 2) / 3 * 4
-
-func (hashEncoder) appendHashes(dst []byte, hs []tlog.Hash) []byte {
-	dst = append(dst, '[')
-	for i := range hs {
-		if i > 0 {
-			dst = append(dst, ',')
+// readReceiptLines reads a replayed append's lines and leaves.
+func (s *Server) readReceiptLines(ctx context.Context, b batch, rs *receiptSet) error {
+	n := int(b.n)
+	rs.leaves = rs.read[:0]
+	err := s.st.ReadLines(ctx, b.first, b.first+b.n, func(ln store.Line) error {
+		seq := b.first + uint64(len(rs.leaves))
+		l, err := format.ParseLine(ln.Bytes)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", seq, err)
 		}
-		var b [base64Len + 2]byte
-		b[0], b[base64Len+1] = '"', '"'
-		base64.StdEncoding.Encode(b[1:], hs[i][:])
-		dst = append(dst, b[:]...)
+		if ln.Seq != seq || l.Seq != seq {
+			return fmt.Errorf("entry %d: the store returned entry %d", seq, l.Seq)
+		}
+		h := l.Header()
+		rs.leaves = append(rs.leaves, h.LeafHash())
+		rs.times = append(rs.times, l.Time)
+		rs.lines = append(rs.lines, ln.Bytes...)
+		rs.ends = append(rs.ends, len(rs.lines))
+		return nil
+	})
+	rs.read = rs.leaves
+	if err == nil && len(rs.leaves) != n {
+		err = fmt.Errorf("entries %d to %d: read %d of them: %w", b.first, b.first+b.n-1, len(rs.leaves), store.ErrNotFound)
 	}
-	return append(dst, ']')
-}
-
-// appendJSONString appends s, valid UTF-8, as a JSON string, escaping
-// only what JSON requires.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
+	if err != nil {
+		return fmt.Errorf("reading the entries back: %w", err)
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// appendTlogProofs encodes receipts as C2SP tlog-proofs
-// (https://c2sp.org/tlog-proof), each with the entry's line as its extra
-// data; several are separated by an empty line.
-func appendTlogProofs(dst []byte, rs []Receipt) []byte {
-	var b bytes.Buffer
-	for i, r := range rs {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		p := bundle.InclusionProof{Line: []byte(r.Line), Index: r.Seq, Proof: r.Proof, Checkpoint: []byte(r.Checkpoint)}
-		b.Write(p.Marshal())
-	}
-	return append(dst, b.Bytes()...)
+	return nil
 }

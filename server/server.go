@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,6 @@ type Server struct {
 	idem    *idemStore
 	limiter *limiter
 	lg      *slog.Logger
-	lines   lineCache
 	closing atomic.Bool
 }
 
@@ -146,6 +146,7 @@ func (s *Server) route(pattern string, need Role, h handlerFunc) {
 		label = "other"
 	}
 	count := s.m.httpLatency.WithLabelValues(label)
+	var byCode sync.Map // status code → its counter, found once, not at every request
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -154,7 +155,11 @@ func (s *Server) route(pattern string, need Role, h handlerFunc) {
 			if code == 0 {
 				code = http.StatusOK
 			}
-			s.m.http.WithLabelValues(label, strconv.Itoa(code)).Inc()
+			c, ok := byCode.Load(code)
+			if !ok {
+				c, _ = byCode.LoadOrStore(code, s.m.http.WithLabelValues(label, strconv.Itoa(code)))
+			}
+			c.(prometheus.Counter).Inc()
 			count.Observe(time.Since(start).Seconds())
 		}()
 		var tok TokenInfo

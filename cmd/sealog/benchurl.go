@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -34,15 +30,14 @@ type benchURLResult struct {
 // benchURL loads a running 'sealog serve' at url: conc connections, each
 // posting batch events per request until n events were acknowledged.
 // Receipts are read (the server computes them with their proofs) but not
-// checked: that is the client package's cost, measured elsewhere.
+// checked: that is the client package's cost, measured elsewhere. The
+// requests go through benchConn, a client cheap enough that the figures
+// are the server's.
 func benchURL(e *env, url, token string, n, conc, batch int, idem, asJSON bool) error {
-	url = strings.TrimRight(url, "/")
-	tr := &http.Transport{
-		MaxIdleConns: conc, MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, IdleConnTimeout: time.Minute,
-		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+	target, err := parseBenchURL(strings.TrimRight(url, "/"))
+	if err != nil {
+		return usageError("bench: %v", err)
 	}
-	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	defer tr.CloseIdleConnections()
 	payloads := benchPayloads(1024)
 	bodies := make([][]byte, 64)
 	for i := range bodies {
@@ -62,6 +57,10 @@ func benchURL(e *env, url, token string, n, conc, batch int, idem, asJSON bool) 
 		}
 		bodies[i] = b.Bytes()
 	}
+	heads := make([][]byte, len(bodies))
+	for i := range heads {
+		heads[i] = target.appendRequest(token, bodies[i])
+	}
 	requests := (n + batch - 1) / batch
 	if !asJSON {
 		fmt.Fprintf(e.stderr, "posting %d requests of %d events to %s over %d connections ...\n", requests, batch, url, conc)
@@ -75,13 +74,27 @@ func benchURL(e *env, url, token string, n, conc, batch int, idem, asJSON bool) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := &benchConn{addr: target.addr, tlsConf: target.tlsConf}
+			defer c.close()
+			var key [32]byte
 			for e.ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= requests {
 					return
 				}
 				t0 := time.Now()
-				if err := benchPost(e.ctx, hc, url, token, bodies[i%len(bodies)], idem); err != nil {
+				k := ""
+				if idem {
+					var r [16]byte
+					rand.Read(r[:])
+					hex.Encode(key[:], r[:])
+					k = string(key[:])
+				}
+				code, err := c.post(e.ctx, heads[i%len(heads)], k, bodies[i%len(bodies)])
+				if err == nil && code != 200 {
+					err = fmt.Errorf("HTTP %d", code)
+				}
+				if err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 					if errs.Load() > 100 {
@@ -114,32 +127,6 @@ func benchURL(e *env, url, token string, n, conc, batch int, idem, asJSON bool) 
 		res.EventsPerSec, res.RequestsPerSec, batch, conc, idem, res.P50ms, res.P99ms)
 	if res.Errors > 0 {
 		fmt.Fprintf(e.stdout, "errors:  %d (first: %v)\n", res.Errors, firstErr.Load())
-	}
-	return nil
-}
-
-func benchPost(ctx context.Context, hc *http.Client, url, token string, body []byte, idem bool) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", url+"/v1/entries", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	if idem {
-		var k [16]byte
-		rand.Read(k[:])
-		req.Header.Set("Idempotency-Key", hex.EncodeToString(k[:]))
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s", resp.Status)
 	}
 	return nil
 }
