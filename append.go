@@ -141,7 +141,7 @@ func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
 		seq := res.First + uint64(i)
 		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: res.Leaves[i], Checkpoint: note}
 		if p.l.opts.ReceiptProofs {
-			proof, err := tlog.ProveRecord(int64(res.Size), int64(seq), store.HashReader(ctx, p.l.st))
+			proof, err := tlog.ProveRecord(int64(res.Size), int64(seq), p.l.HashReader(ctx))
 			if err != nil {
 				return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
 			}

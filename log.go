@@ -33,7 +33,8 @@ type Log struct {
 	epochs []KeyEpoch // the chain of keys, oldest first (never empty)
 	rotMu  sync.Mutex // one Rotate at a time
 
-	stamp *stamper // nil without Options.Timestamper
+	stamp  *stamper   // nil without Options.Timestamper
+	hashes *hashCache // the tree hashes proofs read most (hashcache.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -119,6 +120,7 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		st: st, name: name, origin: meta.Origin,
 		epochs: []KeyEpoch{{VerifierKey: meta.Key, From: 1, verifier: v}},
 		opts:   opts, log: lg, rand: opts.Rand,
+		hashes: newHashCache(!opts.ReadOnly),
 	}
 	if h, err := st.Head(ctx); err != nil {
 		return nil, fmt.Errorf("sealog: %w", err)
@@ -168,6 +170,7 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 		Store: st, Origin: meta.Origin, Signer: opts.Key.Signer(), Clock: opts.Clock,
 		MaxBatch: opts.MaxBatch, MaxPending: opts.MaxPending, CommitTimeout: opts.CommitTimeout,
 		MaxRetries: opts.MaxRetries, Logger: lg, Committed: committed,
+		Hashes: l.hashes.put,
 	})
 	if err != nil {
 		if l.stamp != nil {

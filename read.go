@@ -143,7 +143,7 @@ func (l *Log) decode(ctx context.Context, ck Checkpoint, seq uint64, line []byte
 	}
 	h := ln.Header()
 	leaf := h.LeafHash()
-	proof, err := tlog.ProveRecord(int64(ck.Size), int64(seq), store.HashReader(ctx, l.st))
+	proof, err := tlog.ProveRecord(int64(ck.Size), int64(seq), l.HashReader(ctx))
 	if err != nil {
 		return Entry{}, fmt.Errorf("sealog: entry %d: %w", seq, err)
 	}
@@ -174,7 +174,7 @@ func (l *Log) InclusionProof(ctx context.Context, seq, size uint64) (tlog.Record
 	if seq >= size || size > h.Size {
 		return nil, fmt.Errorf("sealog: no inclusion proof for entry %d in a tree of %d (the log has %d entries)", seq, size, h.Size)
 	}
-	p, err := tlog.ProveRecord(int64(size), int64(seq), store.HashReader(ctx, l.st))
+	p, err := tlog.ProveRecord(int64(size), int64(seq), l.HashReader(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("sealog: %w", err)
 	}
@@ -195,7 +195,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) (tl
 	if oldSize > newSize || newSize > h.Size {
 		return nil, fmt.Errorf("sealog: no consistency proof from size %d to %d (the log has %d entries)", oldSize, newSize, h.Size)
 	}
-	p, err := tlog.ProveTree(int64(newSize), int64(oldSize), store.HashReader(ctx, l.st))
+	p, err := tlog.ProveTree(int64(newSize), int64(oldSize), l.HashReader(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("sealog: %w", err)
 	}
@@ -212,7 +212,7 @@ func (l *Log) TreeHash(ctx context.Context, size uint64) (tlog.Hash, error) {
 	if size > h.Size {
 		return tlog.Hash{}, fmt.Errorf("sealog: tree size %d is beyond the log's %d entries", size, h.Size)
 	}
-	return tlog.TreeHash(int64(size), store.HashReader(ctx, l.st))
+	return tlog.TreeHash(int64(size), l.HashReader(ctx))
 }
 
 // CheckpointAt returns the log's signed checkpoint for its first size

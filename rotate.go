@@ -251,7 +251,7 @@ func (l *Log) rotationAt(ctx context.Context, cur KeyEpoch, end uint64) (KeyEpoc
 	if err != nil || v.Name() != l.origin {
 		return bad("names a malformed key or one of another origin")
 	}
-	root, err := tlog.TreeHash(int64(end), store.HashReader(ctx, l.st))
+	root, err := tlog.TreeHash(int64(end), l.HashReader(ctx))
 	if err != nil {
 		return KeyEpoch{}, false, fmt.Errorf("sealog: %w", err)
 	}
@@ -260,7 +260,7 @@ func (l *Log) rotationAt(ctx context.Context, cur KeyEpoch, end uint64) (KeyEpoc
 		return bad("is not signed by the key it hands over from")
 	}
 	h := ln.Header()
-	proof, err := tlog.ProveRecord(int64(end), int64(end-1), store.HashReader(ctx, l.st))
+	proof, err := tlog.ProveRecord(int64(end), int64(end-1), l.HashReader(ctx))
 	if err != nil {
 		return KeyEpoch{}, false, fmt.Errorf("sealog: %w", err)
 	}

@@ -252,7 +252,7 @@ func (s *Server) consistency(ctx context.Context, a, b uint64) *ConsistencyProof
 	if err != nil || new > h.Size {
 		return nil
 	}
-	p, err := proveTree(ctx, s.st, old, new)
+	p, err := proveTree(ctx, s.log, old, new)
 	if err != nil {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog"
 )
 
 // inclusion returns the proof of entry seq in the tree of size entries (0:
@@ -26,7 +26,7 @@ func (s *Server) inclusion(ctx context.Context, seq, size uint64, needCk bool) (
 	case seq >= size:
 		return nil, badRequest("seq", "entry %d is not in a tree of %d entries", seq, size)
 	}
-	hr := store.HashReader(ctx, s.st)
+	hr := s.log.HashReader(ctx)
 	leaf, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(seq))})
 	if err != nil {
 		return nil, storeError(err)
@@ -140,7 +140,7 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, _ Tok
 		s.fail(w, r, badRequest("from", "%d is after to (%d)", from, to))
 		return
 	}
-	p, err := proveTree(ctx, s.st, from, to)
+	p, err := proveTree(ctx, s.log, from, to)
 	if err != nil {
 		s.fail(w, r, storeError(err))
 		return
@@ -157,9 +157,9 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request, _ Tok
 
 // proveTree is tlog.ProveTree, with the empty proof for an empty old tree
 // (a prefix of every tree) and for two equal sizes.
-func proveTree(ctx context.Context, st store.Store, old, new uint64) (tlog.TreeProof, error) {
+func proveTree(ctx context.Context, l *sealog.Log, old, new uint64) (tlog.TreeProof, error) {
 	if old == 0 || old == new {
 		return tlog.TreeProof{}, nil
 	}
-	return tlog.ProveTree(int64(new), int64(old), store.HashReader(ctx, st))
+	return tlog.ProveTree(int64(new), int64(old), l.HashReader(ctx))
 }

@@ -133,7 +133,7 @@ func (s *Server) fillReceipts(ctx context.Context, b batch, rs *receiptSet) erro
 	} else {
 		rs.leaves = b.leaves
 	}
-	if err := rs.tree.init(b.ck.Size, b.first, rs.leaves, store.HashReader(ctx, s.st)); err != nil {
+	if err := rs.tree.init(b.ck.Size, b.first, rs.leaves, s.log.HashReader(ctx)); err != nil {
 		return fmt.Errorf("inclusion proofs: %w", err)
 	}
 	if rs.tree.root() != b.ck.Root {

@@ -54,6 +54,11 @@ type Config struct {
 	// notes the newest) and must not keep the checkpoint's bytes past
 	// the call without copying them.
 	Committed func(size uint64, checkpoint []byte)
+	// Hashes, if set, is called with the tree's stored hashes of each
+	// batch once it is durable, before its callers are answered: hs[0]
+	// is stored-hash index first (tlog.StoredHashIndex(0, batch's first
+	// seq)). It must not block, and must copy what it keeps.
+	Hashes func(first int64, hs []tlog.Hash)
 }
 
 // Event is one event prepared for the log: encoded, salted and committed

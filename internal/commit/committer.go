@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/sealog/sealog/store"
 )
 
@@ -209,8 +211,13 @@ func (s *sequencer) complete(bd *builder) {
 	if bd == nil {
 		return
 	}
-	if fn := s.c.cfg.Committed; fn != nil && len(bd.reqs) > 0 && bd.reqs[0].err == nil {
-		fn(bd.reqs[0].size, bd.reqs[0].note)
+	if len(bd.reqs) > 0 && bd.reqs[0].err == nil {
+		if fn := s.c.cfg.Hashes; fn != nil {
+			fn(tlog.StoredHashIndex(0, int64(bd.b.First)), bd.b.Hashes)
+		}
+		if fn := s.c.cfg.Committed; fn != nil {
+			fn(bd.reqs[0].size, bd.reqs[0].note)
+		}
 	}
 	for _, r := range bd.reqs {
 		s.c.answer(r, r.err)
