@@ -6,9 +6,11 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -90,6 +92,15 @@ func TestUnary(t *testing.T) {
 			if len(calls) != 2 {
 				t.Fatalf("%d call records", len(calls))
 			}
+			// Except in BeforeResponse mode a call's record is appended
+			// after its response, asynchronously, so two calls' records
+			// may be in the log in either order: take them in the order
+			// the calls started.
+			slices.SortFunc(calls, func(a, b map[string]any) int {
+				ta, _ := time.Parse(time.RFC3339Nano, a["time"].(string))
+				tb, _ := time.Parse(time.RFC3339Nano, b["time"].(string))
+				return ta.Compare(tb)
+			})
 			for i, want := range []string{"OK", "NotFound"} {
 				p := calls[i]
 				if p["code"] != want || p["request_id"] != "req-9" || p["client_ip"] != "203.0.113.4" || p["method"] != "/grpc.health.v1.Health/Check" {

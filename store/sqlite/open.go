@@ -116,6 +116,32 @@ func dsn(path, mode string, busy time.Duration, extra string) string {
 	return fmt.Sprintf("file:%s?mode=%s&_busy_timeout=%d%s", esc, mode, busy.Milliseconds(), extra)
 }
 
+// beginOpen begins open's transaction (BEGIN IMMEDIATE on the writer).
+// Connecting sets WAL mode; while another process creates the file or
+// recovers its WAL, SQLite can answer that, or the BEGIN, with
+// SQLITE_BUSY at once, without waiting in its busy handler (measured: one
+// open in 40 of four at once on a new file). So a busy answer is retried
+// until ctx ends, which Open bounds by the busy timeout.
+func beginOpen(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlitelib.SQLITE_BUSY
+}
+
 // open finds, creates or migrates the log and reads its metadata: in one
 // write transaction, so that of two processes that create a log at once
 // one creates it and the other finds it.
@@ -128,7 +154,7 @@ func (s *Store) open(ctx context.Context, opts *Options, creating bool) error {
 	if db == nil {
 		db = s.r
 	}
-	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE on the writer
+	tx, err := beginOpen(ctx, db)
 	if err != nil {
 		return s.wrapOpen(err)
 	}
