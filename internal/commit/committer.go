@@ -40,7 +40,16 @@ func (s *sequencer) commitLoop() {
 		}
 		var wait func() (store.Head, error)
 		s.committed, wait = s.commitBatch(bd)
+		if wait == nil && s.syncing.Load() == 0 {
+			// Nothing to wait for and nothing before it to answer
+			// first (a store that is no Stager): answer here, before the sequencer
+			// closes the next batch, so that these callers can join it
+			// (gather) rather than wait a whole commit for the one after.
+			s.complete(bd)
+			continue
+		}
 		s.inflight.Add(1)
+		s.syncing.Add(1)
 		syncs <- inFlight{bd, wait}
 	}
 }
@@ -76,6 +85,7 @@ func (s *sequencer) syncLoop(in chan inFlight, done chan struct{}) {
 			}
 		}
 		s.complete(f.bd)
+		s.syncing.Add(-1)
 		s.inflight.Done()
 	}
 }

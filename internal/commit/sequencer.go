@@ -31,6 +31,7 @@ type sequencer struct {
 
 	inflight sync.WaitGroup // batches handed to the syncer and not yet answered
 	handed   atomic.Int64   // requests in batches handed to the committer and not yet answered
+	syncing  atomic.Int64   // batches handed to the syncer and not yet answered
 }
 
 func newSequencer(c *Committer, st *state) *sequencer {
