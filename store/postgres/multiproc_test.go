@@ -111,6 +111,10 @@ func TestMultiProcess(t *testing.T) {
 	if testing.Short() {
 		dur = time.Second
 	}
+	// SEALOG_MULTIPROC_APPENDERS sets each child's appenders, to measure
+	// the aggregate with more callers (docs/SCALING.md); 16 by default.
+	appenders := 16
+	fmt.Sscan(os.Getenv("SEALOG_MULTIPROC_APPENDERS"), &appenders)
 	skey, vkey := testkit.Keys("multiproc", "multi.example/log")
 	schema := newSchema(t, d)
 	open(t, d, schema, postgres.Options{Origin: "multi.example/log", Key: vkey}).Close()
@@ -125,7 +129,7 @@ func TestMultiProcess(t *testing.T) {
 		rcs   [children]error
 	)
 	for i := range children {
-		spec, _ := json.Marshal(writerSpec{DSN: d, Schema: schema, Acks: filepath.Join(dir, fmt.Sprint("acks", i)), Key: skey, Appenders: 16, For: dur})
+		spec, _ := json.Marshal(writerSpec{DSN: d, Schema: schema, Acks: filepath.Join(dir, fmt.Sprint("acks", i)), Key: skey, Appenders: appenders, For: dur})
 		cmd := testkit.Child(ctx, t, "writer", string(spec))
 		cmd.Stdout, cmd.Stderr = &outs[i], &errs[i]
 		if err := cmd.Start(); err != nil {
