@@ -44,3 +44,8 @@ var (
 	// can read.
 	ErrKeyPermissions = keys.ErrKeyPermissions
 )
+
+// KeyError is the error of Open and New (wrapped) for a key that is not
+// the one the log is signed by now: errors.As finds it, with the key
+// given, the current one, and whether the key given was rotated out.
+type KeyError = store.KeyError

@@ -146,10 +146,10 @@ func newLog(ctx context.Context, st store.Store, name string, opts Options) (*Lo
 	if cur := l.VerifierKey(); opts.Key.VerifierKey() != cur {
 		for _, e := range l.epochs[:len(l.epochs)-1] {
 			if e.VerifierKey == opts.Key.VerifierKey() {
-				return nil, fmt.Errorf("sealog: %s: the key given (%q) was rotated out at entry %d; the log is now signed by %q", name, opts.Key.VerifierKey(), l.epochs[len(l.epochs)-1].Rotation, cur)
+				return nil, fmt.Errorf("sealog: %w", &store.KeyError{Log: name, Given: opts.Key.VerifierKey(), Current: cur, Rotated: true, RotatedAt: l.epochs[len(l.epochs)-1].Rotation})
 			}
 		}
-		return nil, fmt.Errorf("sealog: %s is signed by key %q, not by the key given (%q)", name, cur, opts.Key.VerifierKey())
+		return nil, fmt.Errorf("sealog: %w", &store.KeyError{Log: name, Given: opts.Key.VerifierKey(), Current: cur})
 	}
 	l.key = opts.Key
 	if kr, ok := st.(keyRecorder); ok && len(l.epochs) > 1 {

@@ -76,11 +76,14 @@ func TestRotate(t *testing.T) {
 	}
 
 	// Reopened, the log finds its chain; the old keys cannot write.
-	for _, k := range []*Key{k0, k1} {
-		if _, err := Open(dir, testOptions(t, k)); err == nil || !strings.Contains(err.Error(), "rotated out") {
-			t.Fatalf("opening with a rotated-out key: %v", err)
+	for i, k := range []*Key{k0, k1} {
+		_, err := Open(dir, testOptions(t, k))
+		var ke *KeyError
+		if !errors.As(err, &ke) || !ke.Rotated || ke.Given != k.VerifierKey() || ke.Current != k2.VerifierKey() || ke.RotatedAt != 9 {
+			t.Fatalf("opening with rotated-out key %d: %v (%+v), want a *KeyError: rotated out at 9, the log signed by the newest key", i, err, ke)
 		}
 	}
+
 	ro, err := Open(dir, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -184,4 +187,22 @@ func TestRotatedWithoutKeysFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro.Close()
+}
+
+// TestKeyError: opening a log for writing with a key it was never signed
+// by fails with a *KeyError that names both keys and is not Rotated.
+func TestKeyError(t *testing.T) {
+	dir := t.TempDir()
+	k := seededKey(t, "this log's")
+	l, err := Open(dir, testOptions(t, k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	other := seededKey(t, "never this log's")
+	_, err = Open(dir, testOptions(t, other))
+	var ke *KeyError
+	if !errors.As(err, &ke) || ke.Rotated || ke.Given != other.VerifierKey() || ke.Current != k.VerifierKey() {
+		t.Fatalf("opening with another key: %v (%+v), want a *KeyError naming both keys", err, ke)
+	}
 }

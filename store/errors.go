@@ -74,3 +74,22 @@ func (e *SchemaError) Unwrap() error { return ErrSchema }
 
 // Older reports whether migrating would bring the schema up to date.
 func (e *SchemaError) Older() bool { return e.Found < e.Known }
+
+// KeyError is the error of opening a log for writing with a key that is
+// not the one it is signed by now (the store's, or the newest of its key
+// chain). Rotated says that the key given was the log's key once, and was
+// rotated out by the rotation record at RotatedAt.
+type KeyError struct {
+	Log       string // the log: a directory, a schema, a file
+	Given     string // the verifier key of the key given
+	Current   string // the verifier key the log is signed by now
+	Rotated   bool
+	RotatedAt uint64
+}
+
+func (e *KeyError) Error() string {
+	if e.Rotated {
+		return fmt.Sprintf("%s: the key given (%q) was rotated out at entry %d; the log is now signed by %q", e.Log, e.Given, e.RotatedAt, e.Current)
+	}
+	return fmt.Sprintf("%s is signed by another key: %q, not by the key given (%q)", e.Log, e.Current, e.Given)
+}

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/store"
@@ -83,12 +86,32 @@ func databaseError(loc storeopen.Location, err error) error {
 		return ioError("%s", msg).withHint("every process on one database must run the same sealog version")
 	case errors.Is(err, sealog.ErrCorrupt), errors.Is(err, sealog.ErrTruncated):
 		return failError("%s", msg).withHint("run 'sealog verify %s' for a full report", name)
-	case strings.Contains(msg, "not by the key given"), strings.Contains(msg, "rotated out"):
-		return ioError("%s: %s", name, msg).
-			withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
-	case strings.Contains(msg, "connecting") || strings.Contains(msg, "dial ") || strings.Contains(msg, "connect:"):
+	case keyError(err) != nil:
+		return keyError(err)
+	case unreachable(err):
 		return ioError("%s", msg).
 			withHint("check that the database server is running and that the URL's host, port, user and database are right")
 	}
 	return ioError("%s", msg)
+}
+
+// keyError turns an error wrapping a *sealog.KeyError (a log signed by
+// another key than the one given) into a CLI error with a hint, or
+// returns nil.
+func keyError(err error) *cliError {
+	var ke *sealog.KeyError
+	if !errors.As(err, &ke) {
+		return nil
+	}
+	return ioError("%s", ke.Error()).
+		withHint("use the signer key this log is signed by now (--key FILE; its newest key after 'sealog key rotate')")
+}
+
+// unreachable reports whether err says the database server could not be
+// reached: pgx's connection error, or a network error under it.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ce) || errors.As(err, &oe) || errors.As(err, &ne)
 }

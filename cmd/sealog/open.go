@@ -94,12 +94,8 @@ func openWriterWait(e *env, dir string, key *sealog.Key, opts sealog.Options, wa
 		switch {
 		case err == nil:
 			return l, nil
-		case strings.Contains(err.Error(), "rotated out"):
-			return nil, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
-				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
-		case strings.Contains(err.Error(), "not by the key given"):
-			return nil, ioError("%s is signed by another key: %s", dir, strings.TrimPrefix(err.Error(), "sealog: ")).
-				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
+		case keyError(err) != nil:
+			return nil, keyError(err)
 		case !errors.Is(err, sealog.ErrLocked) || !time.Now().Add(delay).Before(deadline):
 			if errors.Is(err, sealog.ErrLocked) && wait > 0 {
 				return nil, lockedError(dir, err, fmt.Sprintf(" (waited %s)", wait))

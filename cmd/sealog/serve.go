@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -302,13 +301,8 @@ func openServeLog(ctx context.Context, f *serveFlags, key *sealog.Key, opts seal
 	spec = logPath(spec)
 	l, err := sealog.Open(spec, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "rotated out") {
-			return nil, "", 0, ioError("%s", strings.TrimPrefix(err.Error(), "sealog: ")).
-				withHint("use the signer key this log is signed by now (its newest key after 'sealog key rotate')")
-		}
-		if strings.Contains(err.Error(), "not by the key given") {
-			return nil, "", 0, ioError("%s is signed by another key: %s", spec, strings.TrimPrefix(err.Error(), "sealog: ")).
-				withHint("use the signer key this log is signed by now (--key FILE; its newest key after 'sealog key rotate')")
+		if kerr := keyError(err); kerr != nil {
+			return nil, "", 0, kerr
 		}
 		return nil, "", 0, openError(spec, err)
 	}

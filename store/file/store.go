@@ -137,7 +137,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		// one; it records the key if it is (keys.go).
 		v, err := note.NewVerifier(opts.Key)
 		if err != nil || v.Name() != meta.Origin {
-			return nil, fmt.Errorf("%s is signed by key %q, not by the key given (%q)", dir, meta.Key, opts.Key)
+			return nil, &store.KeyError{Log: dir, Given: opts.Key, Current: meta.Key}
 		}
 		s.setKeyring(append(s.keys(), v))
 	}

@@ -114,7 +114,7 @@ func (s *Store) open(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("postgres: schema %s: %w", s.schema, err)
 	}
 	if opts.Key != "" && opts.Key != s.meta.Key {
-		return fmt.Errorf("postgres: the log in schema %s has key %q, not %q", s.schema, s.meta.Key, opts.Key)
+		return fmt.Errorf("postgres: %w", &store.KeyError{Log: "the log in schema " + s.schema, Given: opts.Key, Current: s.meta.Key})
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: schema %s: %w", s.schema, err)

@@ -184,7 +184,7 @@ func (s *Store) open(ctx context.Context, opts *Options, creating bool) error {
 		return fmt.Errorf("sqlite: %s: %w", s.path, err)
 	}
 	if opts.Key != "" && opts.Key != s.meta.Key {
-		return fmt.Errorf("sqlite: the log in %s has key %q, not %q", s.path, s.meta.Key, opts.Key)
+		return fmt.Errorf("sqlite: %w", &store.KeyError{Log: "the log in " + s.path, Given: opts.Key, Current: s.meta.Key})
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrapOpen(err)
