@@ -49,8 +49,8 @@ func runMigrate(e *env, args []string) error {
 		return err
 	}
 	if !isDB {
-		return usageError("migrate: %s is a directory log, which has no schema to migrate", pos[0]).
-			withHint("give a postgres:// or sqlite:// URL")
+		return usageError("migrate: %s names a directory, not a database: only database logs have a schema to migrate", pos[0]).
+			withHint("give the log's postgres:// or sqlite:// URL")
 	}
 	latest := postgres.SchemaVersion()
 	if loc.Kind == storeopen.SQLite {

@@ -52,7 +52,7 @@ func TestMigrate(t *testing.T) {
 			} else if code, stdout, _ := runCLI(t, nil, "migrate", url); !strings.Contains(stdout, "already") || code != 0 {
 				t.Fatalf("second migrate: %s", stdout)
 			}
-			if code, _, stderr := runCLI(t, nil, "migrate", dir); code != 2 || !strings.Contains(stderr, "no schema to migrate") {
+			if code, _, stderr := runCLI(t, nil, "migrate", dir); code != 2 || !strings.Contains(stderr, "names a directory, not a database") {
 				t.Fatalf("migrate of a directory: exit %d: %s", code, stderr)
 			}
 		})
