@@ -332,29 +332,9 @@ func BenchmarkSharedStore(b *testing.B) {
 		logs[i] = l
 	}
 	evs := benchEvents(1024)
-	var next atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for _, l := range logs {
-		for g := 0; g < 16; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(b.N) {
-						return
-					}
-					if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
+	appendAll(b, evs, 16, logs...)
 	el := time.Since(start)
 	b.StopTimer()
 	var batches, conflicts int64
@@ -384,30 +364,40 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	defer l.Close()
 	evs := benchEvents(1024)
-	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	appendAll(b, evs, 64, l)
 	b.StopTimer()
 	st := l.Stats()
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-µs/entry")
 	b.ReportMetric(float64(st.Entries)/float64(max(st.Batches, 1)), "entries/batch")
+}
+
+// appendAll runs callers goroutines on each of logs that append b.N of
+// evs (round robin) in all, one at a time each, and returns when they are
+// in.
+func appendAll(b *testing.B, evs []Event, callers int, logs ...*Log) {
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, l := range logs {
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1) - 1
+					if i >= int64(b.N) {
+						return
+					}
+					if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }
