@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,19 +26,7 @@ func TestPruneDatabase(t *testing.T) {
 				dir := t.TempDir()
 				key := filepath.Join(dir, "k.key")
 				url, open := kind.make(t)
-				run := func(args ...string) (string, int) {
-					cmd := exec.CommandContext(ctx, bin, args...)
-					var out, errb bytes.Buffer
-					cmd.Stdout, cmd.Stderr = &out, &errb
-					err := cmd.Run()
-					code := 0
-					if ee, ok := err.(*exec.ExitError); ok {
-						code = ee.ExitCode()
-					} else if err != nil {
-						t.Fatal(err)
-					}
-					return out.String() + errb.String(), code
-				}
+				run := binaryRunner(ctx, t, bin)
 				if out, code := run("keygen", "-o", key, "--name", "prune.example/log"); code != 0 {
 					t.Fatal(out)
 				}

@@ -233,19 +233,7 @@ func TestVerifyDatabaseTampering(t *testing.T) {
 					dir := t.TempDir()
 					key := filepath.Join(dir, "k.key")
 					url, open := kind.make(t)
-					run := func(args ...string) (string, int) {
-						cmd := exec.CommandContext(ctx, bin, args...)
-						var out, errb bytes.Buffer
-						cmd.Stdout, cmd.Stderr = &out, &errb
-						err := cmd.Run()
-						code := 0
-						if ee, ok := err.(*exec.ExitError); ok {
-							code = ee.ExitCode()
-						} else if err != nil {
-							t.Fatal(err)
-						}
-						return out.String() + errb.String(), code
-					}
+					run := binaryRunner(ctx, t, bin)
 					if out, code := run("keygen", "-o", key, "--name", "tamper.example/log"); code != 0 {
 						t.Fatal(out)
 					}
@@ -429,5 +417,25 @@ func TestQueryDatabaseIndexes(t *testing.T) {
 			query(0, "", "--kind", "k5")            // the index cannot show it...
 			query(0, "5", "--kind", "k5", "--scan") // ...the lines do
 		})
+	}
+}
+
+// binaryRunner returns a function that runs the sealog binary bin with
+// args under ctx and returns its stdout and stderr together and its exit
+// code; an error that is not an exit status fails t.
+func binaryRunner(ctx context.Context, t *testing.T, bin string) func(args ...string) (string, int) {
+	return func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String() + errb.String(), code
 	}
 }

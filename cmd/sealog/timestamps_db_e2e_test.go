@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -118,20 +116,7 @@ func TestDatabaseTimestampsEndToEnd(t *testing.T) {
 			if err := os.WriteFile(vkey, []byte(s.vkey+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			run := func(args ...string) (string, int) {
-				t.Helper()
-				cmd := exec.CommandContext(ctx, bin, args...)
-				var out, errb bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &errb
-				err := cmd.Run()
-				code := 0
-				if ee, ok := err.(*exec.ExitError); ok {
-					code = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				return out.String() + errb.String(), code
-			}
+			run := binaryRunner(ctx, t, bin)
 			verify := func(log string, wantCode int) tsReport {
 				t.Helper()
 				out, code := run("verify", log, "--key", vkey, "--tsa-roots", roots, "--json")
