@@ -3,6 +3,7 @@ package sealog_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/internal/testkit"
 	"github.com/sealog/sealog/internal/testtsa"
 	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/tsa"
 	"github.com/sealog/sealog/tstoken"
 	"github.com/sealog/sealog/verify"
 )
@@ -140,9 +143,12 @@ func TestReceiptTimestamp(t *testing.T) {
 		}, trusted, "not over the checkpoint of size 8"},
 		{"a proof hash changed", func(r *sealog.Receipt) { r.Timestamp.Consistency[0][0] ^= 1 }, trusted, "does not verify"},
 		{"the checkpoint dropped", func(r *sealog.Receipt) { r.Timestamp.Checkpoint = "" }, trusted, "no checkpoint to prove it against"},
+		// Its signature is not what the token rests on: a forged size is
+		// refused because the proof does not reach it.
 		{"a forged checkpoint", func(r *sealog.Receipt) {
 			r.Timestamp.Checkpoint = strings.Replace(r.Timestamp.Checkpoint, "\n8\n", "\n9\n", 1)
-		}, trusted, "the timestamp's checkpoint"},
+		}, trusted, "to the timestamp's (size 9) does not verify"},
+		{"not a checkpoint", func(r *sealog.Receipt) { r.Timestamp.Checkpoint = "junk" }, trusted, "the timestamp's checkpoint"},
 		{"garbage token", func(r *sealog.Receipt) { r.Timestamp.TSR = []byte("junk") }, trusted, "the timestamp"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -222,4 +228,106 @@ func FuzzVerifyReceiptTimestamp(f *testing.F) {
 			t.Fatalf("accepted a timestamp %+v", tc)
 		}
 	})
+}
+
+// TestReceiptTimestampAcrossRotation: a receipt from before a key
+// rotation whose covering token was made after it (the TSA stamped no
+// checkpoint of the old key at or past the receipt's size) verifies with
+// the receipt's key alone: the token is over the later tree's text, the
+// consistency proof ties that tree to the receipt's, and who signed the
+// later checkpoint adds nothing to "existed before the token's time". A
+// token over a later tree the proof does not reach is still refused.
+func TestReceiptTimestampAcrossRotation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	authority, err := testtsa.New(testtsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(authority)
+	defer srv.Close()
+	stamper, err := tsa.New(tsa.Options{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey0, vkey0 := testkit.Keys("rotation receipts 0", testkit.Origin)
+	skey1, _ := testkit.Keys("rotation receipts 1", testkit.Origin)
+	k0, err := sealog.ParseKey(skey0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := sealog.ParseKey(skey1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "log")
+	l, err := sealog.Open(dir, sealog.Options{Key: k0, Logger: testkit.Logger(t), Clock: testkit.Clock(time.Millisecond),
+		Rand: testkit.Rand(t.Name()), Timestamper: stamper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	stamped := func(want uint64) {
+		t.Helper()
+		testkit.Eventually(t, 10*time.Second, "a timestamp of the newest checkpoint", func() bool {
+			return l.TimestampStatus().Size == want
+		})
+	}
+	evs := []sealog.Event{{Kind: "doc.read", Actor: "alice"}, {Kind: "doc.read", Actor: "bob"}, {Kind: "doc.read", Actor: "carol"}}
+	first, err := l.AppendBatch(ctx, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamped(3)
+	if _, err := l.Rotate(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	stamped(4)
+	if _, err := l.AppendBatch(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	stamped(7)
+	// Only the token of 7, a checkpoint of the new key, covers entry 1.
+	for _, n := range []uint64{3, 4} {
+		if err := os.Remove(filepath.Join(dir, layout.TimestampsDir, layout.TimestampName(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := first[1]
+	if err := l.Prove(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.AddTimestamp(ctx, &r); !ok || err != nil {
+		t.Fatalf("AddTimestamp: %v, %v", ok, err)
+	}
+	if !strings.HasPrefix(r.Timestamp.Checkpoint, testkit.Origin+"\n7\n") {
+		t.Fatalf("the receipt's timestamp covers %q, want the checkpoint of 7", r.Timestamp.Checkpoint)
+	}
+	trusted := tstoken.Checker{Roots: roots(t, authority)}
+	c, tc, err := verify.VerifyReceiptTimestamp(r, vkey0, trusted)
+	if err != nil {
+		t.Fatalf("a receipt of the old key with a token made after the rotation: %v", err)
+	}
+	if c.Size != 3 || tc.Signer != verify.SignerTrusted || tc.Time.IsZero() {
+		t.Fatalf("checkpoint of %d, %+v", c.Size, tc)
+	}
+	// The later checkpoint's size or root changed: the proof does not reach it.
+	for _, change := range []func(s string) string{
+		func(s string) string { return strings.Replace(s, "\n7\n", "\n6\n", 1) },
+		func(s string) string {
+			lines := strings.SplitN(s, "\n", 4)
+			root := []byte(lines[2])
+			root[0] ^= 'A' ^ 'B'
+			lines[2] = string(root)
+			return strings.Join(lines, "\n")
+		},
+	} {
+		bad := r
+		ts := *r.Timestamp
+		ts.Checkpoint = change(ts.Checkpoint)
+		bad.Timestamp = &ts
+		if _, _, err := verify.VerifyReceiptTimestamp(bad, vkey0, trusted); err == nil {
+			t.Fatalf("a changed later checkpoint verified:\n%s", ts.Checkpoint)
+		}
+	}
 }
