@@ -61,8 +61,14 @@ func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.C
 	refuse := &RotationError{Trusted: t.note, New: msg, NewSize: target.Size, Keys: ks.chain}
 	// A record at R hands over from cur if cur signed its checkpoint
 	// (R+1 >= cur.From and >= any size cur signed that the client
-	// trusts) and the new key can sign target (R+2 <= target.Size).
-	lo := max(cur.From, t.ck.Size, 1) - 1
+	// trusts) and the new key can sign target (R+2 <= target.Size). The
+	// trusted checkpoint bounds R only if cur signed it: one signed by a
+	// key of Config.MoreKeys may be past cur's turn (the log rotated to
+	// that key, and the client had no need to follow).
+	lo := max(cur.From, 1) - 1
+	if signedBy(t.note, cur.v) {
+		lo = max(cur.From, t.ck.Size, 1) - 1
+	}
 	if target.Size < lo+2 {
 		refuse.Reason = fmt.Sprintf("it is signed by an unknown key, and no rotation from %s can be at an entry below %d, which a tree of %d entries would need", cur.VerifierKey, lo, target.Size)
 		return refuse
@@ -154,6 +160,15 @@ func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.C
 	}
 	c.log.Info("following the log's key rotation", "seq", seq, "key", rot.Key)
 	return nil
+}
+
+// signedBy reports whether msg is a signed note that v signed.
+func signedBy(msg []byte, v note.Verifier) bool {
+	if len(msg) == 0 {
+		return false
+	}
+	_, err := note.Open(checkpoint.Normalize(msg), note.VerifierList(v))
+	return err == nil
 }
 
 // findRotation returns the seq of the first rotation record in [lo, hi),

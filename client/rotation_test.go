@@ -354,3 +354,44 @@ func TestClientFollowsRotationOfPrunedLog(t *testing.T) {
 		t.Fatalf("the chain followed: %+v", ks)
 	}
 }
+
+// A client given the next key beforehand (MoreKeys) trusts its
+// checkpoints without following the rotation to it; when the log rotates
+// again, to a key it was not given, it follows both records from the
+// pinned key and goes on, instead of refusing the second record because
+// it does not hand over from the pinned key.
+func TestClientFollowsPastMoreKeys(t *testing.T) {
+	b := newBackend(t)
+	l, _ := b.serve(filepath.Join(t.TempDir(), "log"))
+	k2, vk2 := nextKey(t, "more-next")
+	k3, vk3 := nextKey(t, "more-third")
+	ctx := ctxT(t)
+	c := b.client(Config{MoreKeys: []string{vk2}, Rand: testkit.Rand("more")})
+	if _, err := c.Append(ctx, sealog.Event{Kind: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	rot2, err := l.Rotate(ctx, k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Append(ctx, sealog.Event{Kind: "signed by the second key"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Keys()); n != 1 {
+		t.Fatalf("the client followed a rotation to a key of MoreKeys: %d keys", n)
+	}
+	rot3, err := l.Rotate(ctx, k3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Append(ctx, sealog.Event{Kind: "signed by the third key"})
+	if err != nil {
+		t.Fatalf("an append after a rotation away from a key of MoreKeys: %v", err)
+	}
+	keys := c.Keys()
+	if len(keys) != 3 || keys[1].VerifierKey != vk2 || keys[1].Rotation != rot2.Seq ||
+		keys[2].VerifierKey != vk3 || keys[2].Rotation != rot3.Seq {
+		t.Fatalf("the chain followed: %+v; rotations at %d and %d", keys, rot2.Seq, rot3.Seq)
+	}
+	checkReceiptKeys(t, []sealog.Receipt{r}, keys)
+}
