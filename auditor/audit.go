@@ -38,6 +38,10 @@ const (
 	VerdictUnsigned = "unsigned"
 	// VerdictIncomplete: a verifier limit was reached.
 	VerdictIncomplete = "incomplete"
+	// VerdictRevoked: nothing else is wrong, but entries are vouched for
+	// only by a key revoked before them (Config.Revocations; the report's
+	// Revoked says which).
+	VerdictRevoked = "revoked"
 	// VerdictRefused: the log is valid, but Config.CheckCheckpoint
 	// refused its new checkpoint.
 	VerdictRefused = "refused"
@@ -90,7 +94,11 @@ func (a *Auditor) audit(ctx context.Context, l *Log) (r Result) {
 	if err != nil {
 		return unreadable(r, err)
 	}
-	opts := verify.Options{Key: l.Key, Workers: a.cfg.Workers}
+	opts := verify.Options{Key: l.Key, Workers: a.cfg.Workers, Revocations: revocationsFor(a.cfg, l.v.Name())}
+	if len(opts.Revocations) > 0 {
+		// Trusted to sign revocations; they sign no checkpoint.
+		opts.Keys = append(opts.Keys, a.cfg.RevocationKeys...)
+	}
 	if prev != nil {
 		r.Size = prev.Size
 		if prev.Checkpoint != "" {
@@ -240,6 +248,8 @@ func (a *Auditor) judge(ctx context.Context, r *Result, rep *verify.Report, prev
 	case trusted == "beyond the log":
 		r.Verdict = VerdictTruncated
 		r.Reason = fmt.Sprintf("the log holds %d entries, but the checkpoint trusted before covers %d: entries were cut off the end", rep.Entries, prev.Size)
+	case rep.Verdict == verify.VerdictRevoked:
+		r.Verdict, r.Reason = VerdictRevoked, first
 	case entryProblem:
 		r.Verdict, r.Reason = VerdictTampered, first
 	case trusted == "root mismatch":

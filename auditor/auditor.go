@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	storeopen "github.com/sealog/sealog/store/open"
+	"github.com/sealog/sealog/verify"
 )
 
 // Log is one log to watch.
@@ -71,6 +72,18 @@ type Config struct {
 	// quorum of cosignatures on the note; 'sealog audit --policy'). nil
 	// accepts every such checkpoint.
 	CheckCheckpoint func(log string, signed []byte) error
+	// Revocations are revocation statements (docs/KEYS.md, 'sealog key
+	// revoke'), each honoured for the logs of its origin: a log with
+	// entries that only a revoked key vouches for past its point fails
+	// with VerdictRevoked, and nothing past the point is trusted. A
+	// statement counts if a RevocationKeys key signed it, or the key the
+	// revoked one handed over to at or before its point; never the
+	// revoked key itself (an audit with a statement signed otherwise is
+	// VerdictUnreadable, saying so).
+	Revocations [][]byte
+	// RevocationKeys are the verifier keys (an offline root key) whose
+	// revocation statements count.
+	RevocationKeys []string
 }
 
 // Auditor audits a set of logs. Its methods are not safe for concurrent
@@ -116,6 +129,9 @@ func New(cfg Config) (*Auditor, error) {
 		seen[l.id] = true
 		a.logs = append(a.logs, &l)
 	}
+	if err := checkRevocations(cfg, a.logs); err != nil {
+		return nil, err
+	}
 	if cfg.Webhook != nil {
 		if err := cfg.Webhook.check(); err != nil {
 			return nil, err
@@ -140,6 +156,41 @@ func New(cfg Config) (*Auditor, error) {
 		}
 	}
 	return a, nil
+}
+
+// checkRevocations checks that each revocation statement parses and is
+// for a log the auditor watches, and that each revocation key is a key.
+func checkRevocations(cfg Config, logs []*Log) error {
+	for i, b := range cfg.Revocations {
+		r, err := verify.ParseRevocation(b)
+		if err != nil {
+			return fmt.Errorf("auditor: revocation statement %d: %v", i+1, err)
+		}
+		found := false
+		for _, l := range logs {
+			found = found || l.v.Name() == r.Origin
+		}
+		if !found {
+			return fmt.Errorf("auditor: revocation statement %d revokes a key of %q, and no log watched has that origin", i+1, r.Origin)
+		}
+	}
+	for i, k := range cfg.RevocationKeys {
+		if _, err := note.NewVerifier(k); err != nil {
+			return fmt.Errorf("auditor: revocation key %d: malformed verifier key: %v", i+1, err)
+		}
+	}
+	return nil
+}
+
+// revocationsFor returns the statements of cfg.Revocations for origin.
+func revocationsFor(cfg Config, origin string) [][]byte {
+	var out [][]byte
+	for _, b := range cfg.Revocations {
+		if r, err := verify.ParseRevocation(b); err == nil && r.Origin == origin {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Close releases the state.

@@ -13,7 +13,9 @@
 // A run's Result says valid, or why not: tampered (entries changed,
 // missing, inserted, reordered), truncated (the log is smaller than the
 // trusted checkpoint), forked (the log was rewritten from some point and
-// re-signed), wrong-key, unsigned, incomplete, or unreadable. Metrics
+// re-signed), wrong-key, unsigned, incomplete, revoked (entries that only
+// a key revoked by a statement in Config.Revocations vouches for),
+// refused (by Config.CheckCheckpoint), or unreadable. Metrics
 // (Prometheus) and a webhook (an HMAC-signed JSON payload) report each.
 //
 // The auditor opens logs read-only and never writes to them; several

@@ -21,7 +21,7 @@ type metrics struct {
 // errorKinds are the kind label's values: every failing verdict.
 var errorKinds = []string{
 	VerdictTampered, VerdictTruncated, VerdictForked, VerdictWrongKey, VerdictUnsigned,
-	VerdictIncomplete, VerdictRefused, VerdictUnreadable,
+	VerdictIncomplete, VerdictRevoked, VerdictRefused, VerdictUnreadable,
 }
 
 func newMetrics(reg prometheus.Registerer, logs []*Log) (*metrics, error) {

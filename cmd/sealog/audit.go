@@ -20,6 +20,7 @@ import (
 	"github.com/sealog/sealog/checkpoint"
 	"github.com/sealog/sealog/layout"
 	"github.com/sealog/sealog/policy"
+	"github.com/sealog/sealog/verify"
 )
 
 var auditCmd = &command{
@@ -27,7 +28,7 @@ var auditCmd = &command{
 	summary: "watch logs: verify new entries and consistency on a schedule, metrics, webhook",
 	usage: `Usage: sealog audit LOG... --key FILE.pub [--key FILE.pub]... --state FILE|DIR
                     [--once | --every DURATION] [--listen ADDR] [--token-file FILE]
-                    [--policy FILE]
+                    [--policy FILE] [--revocations FILE]... [--revocation-key K]...
                     [--webhook URL --webhook-secret FILE [--webhook-on-success]
                      [--webhook-attempts N]] [--json] [-v]
 
@@ -60,6 +61,12 @@ Flags:
                         trusted only with its quorum of cosignatures (a server's
                         /checkpoint, a directory's witnessed file), else the
                         audit fails as refused. List each key of a rotated log.
+    --revocations FILE  a revocation statement ('sealog key revoke') for the logs of
+                        its origin: a log with entries only the revoked key vouches
+                        for past its point fails as revoked (repeatable)
+    --revocation-key K  a key (an offline root key, .pub or text) whose revocation
+                        statements count, besides the key the revoked one handed
+                        over to (repeatable)
     --webhook URL       POST a JSON payload to URL when an audit fails
     --webhook-secret F  the HMAC-SHA256 key of the Sealog-Signature header,
                         from a file readable by its owner only (mode 0600)
@@ -70,7 +77,7 @@ Flags:
     -v                  log each audit and each webhook retry on stderr
 
 Exit status with --once: 0 every log valid, 1 a log failed (tampered,
-truncated, forked, wrong key, unsigned, refused), 3 a log could not be
+truncated, forked, wrong key, unsigned, revoked, refused), 3 a log could not be
 read (and none failed), 2 usage error. Without --once: 0 after SIGINT or
 SIGTERM.
 `,
@@ -80,7 +87,7 @@ func init() { auditCmd.run = runAudit }
 
 // auditFlags are the parsed flags of sealog audit.
 type auditFlags struct {
-	keys                                    stringsFlag
+	keys, revocations, revocationKeys       stringsFlag
 	state, listen, tokenFile, hook, hookKey string
 	policy                                  string
 	once, hookOK, asJSON, verbose           bool
@@ -97,6 +104,8 @@ func runAudit(e *env, args []string) error {
 	fl.StringVar(&f.listen, "listen", "", "")
 	fl.StringVar(&f.tokenFile, "token-file", "", "")
 	fl.StringVar(&f.policy, "policy", "", "")
+	fl.Var(&f.revocations, "revocations", "")
+	fl.Var(&f.revocationKeys, "revocation-key", "")
 	fl.StringVar(&f.hook, "webhook", "", "")
 	fl.StringVar(&f.hookKey, "webhook-secret", "", "")
 	fl.BoolVar(&f.once, "once", false, "")
@@ -185,6 +194,26 @@ func auditConfig(e *env, c *command, f *auditFlags, pos []string) (auditor.Confi
 		cfg.Logs = append(cfg.Logs, auditor.Log{Name: name, Key: k, Token: token})
 	}
 	cfg.State = f.state
+	for _, p := range f.revocations {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return cfg, ioError("--revocations %s: %v", p, pathErr(err))
+		}
+		if _, err := verify.ParseRevocation(b); err != nil {
+			return cfg, ioError("--revocations %s: %v", p, err)
+		}
+		cfg.Revocations = append(cfg.Revocations, b)
+	}
+	for _, k := range f.revocationKeys {
+		v, err := loadVerifierKey(k)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.RevocationKeys = append(cfg.RevocationKeys, v)
+	}
+	if len(f.revocationKeys) > 0 && len(f.revocations) == 0 {
+		return cfg, usageError("audit: --revocation-key without --revocations: give the statements it signs")
+	}
 	if f.policy != "" {
 		p, err := readPolicy("--policy", f.policy)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -274,5 +275,47 @@ func TestAuditPostgres(t *testing.T) {
 	code, rs, errs = auditOnce(t, ctx, name(schema), "--key", pub, "--state", state)
 	if code != 1 || rs[0].Verdict != "forked" {
 		t.Fatalf("after the fork: exit %d, %+v, %s", code, rs, errs)
+	}
+}
+
+// TestAuditRevocationsCLI: a key that leaked is revoked with 'sealog key
+// revoke', signed by an offline root key; 'sealog audit --once' given the
+// statement and the root key fails the log whose later entries only the
+// leaked key vouches for (exit 1, verdict revoked, the first entry past
+// the point) and keeps the checkpoint trusted before; --revocation-key
+// without --revocations is a usage error.
+func TestAuditRevocationsCLI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "log")
+	logfixture.Build(t, dir, auditOne)
+	pub, _, _ := auditFiles(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	if code, rs, errs := auditOnce(t, ctx, dir, "--key", pub, "--state", state); code != 0 || !rs[0].Valid || rs[0].VerifiedSize != 10 {
+		t.Fatalf("first audit: exit %d, %+v, %s", code, rs, errs)
+	}
+	logfixture.Build(t, dir, auditTwo) // 15 more, signed with the key that leaked
+	root := filepath.Join(t.TempDir(), "root.key")
+	if out, err := runBinary(t, ctx, "keygen", "-o", root, "--name", "audit.example/root"); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, sealogBinary(t), "key", "revoke", dir, "--key", root, "--revoke", pub, "--size", "10", "--time", "2026-12-01T12:00:00Z")
+	statement, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("key revoke: %v", err)
+	}
+	stFile := filepath.Join(t.TempDir(), "revocation.txt")
+	if err := os.WriteFile(stFile, statement, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, rs, errs := auditOnce(t, ctx, dir, "--key", pub, "--state", state, "--revocations", stFile, "--revocation-key", root+".pub")
+	if code != 1 || len(rs) != 1 || rs[0].Verdict != "revoked" || rs[0].FirstInvalid == nil || *rs[0].FirstInvalid != 10 || rs[0].VerifiedSize != 10 {
+		t.Fatalf("audit with the revocation: exit %d, %+v, %s", code, rs, errs)
+	}
+	if code, rs, errs := auditOnce(t, ctx, dir, "--key", pub, "--state", state); code != 0 || rs[0].VerifiedSize != 25 {
+		t.Fatalf("audit without it: exit %d, %+v, %s", code, rs, errs)
+	}
+	if code, _, errs := auditOnce(t, ctx, dir, "--key", pub, "--state", state, "--revocation-key", root+".pub"); code != 2 || !strings.Contains(errs, "--revocations") {
+		t.Fatalf("--revocation-key alone: exit %d, %s", code, errs)
 	}
 }
