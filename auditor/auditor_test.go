@@ -225,6 +225,13 @@ func checkForkEvidence(t *testing.T, p auditor.Payload) {
 // metric returns the value of the metric name with label log="log".
 func metric(t *testing.T, reg *prometheus.Registry, name, log string) float64 {
 	t.Helper()
+	return metricWith(t, reg, name, map[string]string{"log": log})
+}
+
+// metricWith returns the value of the first metric name whose labels
+// include all of labels.
+func metricWith(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -234,19 +241,24 @@ func metric(t *testing.T, reg *prometheus.Registry, name, log string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			n := 0
 			for _, lp := range m.GetLabel() {
-				if lp.GetName() == "log" && lp.GetValue() == log {
-					switch {
-					case m.Gauge != nil:
-						return m.Gauge.GetValue()
-					case m.Counter != nil:
-						return m.Counter.GetValue()
-					}
+				if v, ok := labels[lp.GetName()]; ok && v == lp.GetValue() {
+					n++
 				}
+			}
+			if n != len(labels) {
+				continue
+			}
+			switch {
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Counter != nil:
+				return m.Counter.GetValue()
 			}
 		}
 	}
-	t.Fatalf("no metric %s{log=%q}", name, log)
+	t.Fatalf("no metric %s%v", name, labels)
 	return 0
 }
 

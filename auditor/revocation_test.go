@@ -110,7 +110,7 @@ func TestAuditHonoursRevocations(t *testing.T) {
 			if !strings.Contains(r.Reason, "revoked") {
 				t.Errorf("the reason does not say revoked: %s", r.Reason)
 			}
-			if n := errorsOfKind(t, reg, r.Log, auditor.VerdictRevoked); n != 1 {
+			if n := metricWith(t, reg, "sealog_audit_errors_total", map[string]string{"log": r.Log, "kind": auditor.VerdictRevoked}); n != 1 {
 				t.Errorf("sealog_audit_errors_total{kind=revoked} = %v, want 1", n)
 			}
 			if !strings.Contains(readState(t, state), `"size": 10`) {
@@ -144,29 +144,4 @@ func TestAuditHonoursRevocations(t *testing.T) {
 			}
 		})
 	}
-}
-
-// errorsOfKind returns sealog_audit_errors_total{log=log,kind=kind}.
-func errorsOfKind(t *testing.T, reg *prometheus.Registry, log, kind string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "sealog_audit_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				labels[lp.GetName()] = lp.GetValue()
-			}
-			if labels["log"] == log && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no sealog_audit_errors_total{log=%q,kind=%q}", log, kind)
-	return 0
 }
