@@ -50,6 +50,10 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 	}
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	if err := s.takeLease(ctx); err != nil {
+		return store.Head{}, fmt.Errorf("postgres: appending at %d: taking the writer lease: %w", b.First, err)
+	}
+	defer s.afterAppend()
 	if t := s.takeTurn(); t != nil {
 		err = s.appendInTurn(ctx, t, b, r)
 	} else if len(b.Erasures) > 0 {

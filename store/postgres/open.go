@@ -34,6 +34,9 @@ type Store struct {
 	appendMu    sync.Mutex               // serialises Appends; guards turn
 	turn        *turn                    // the head row lock held after a lost race, or nil
 	view        atomic.Pointer[turnView] // turn's view while it is held, for Head and ReadHashes
+
+	leaseFor time.Duration // see lease.go; negative: no lease
+	lease    writerLease   // guarded by appendMu
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,6 +69,12 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	s := &Store{pool: pool, schema: schema, q: makeQueries(schema), readOnly: opts.ReadOnly, pageSize: opts.PageSize, turnTimeout: opts.TurnTimeout}
 	if s.pageSize <= 0 {
 		s.pageSize = DefaultPageSize
+	}
+	if s.leaseFor = opts.WriterLease; s.leaseFor == 0 {
+		s.leaseFor = DefaultWriterLease
+	}
+	if cfg.MaxConns < 3 || opts.ReadOnly {
+		s.leaseFor = -1 // the lease's connection would leave the appends none
 	}
 	if s.turnTimeout == 0 {
 		s.turnTimeout = DefaultTurnTimeout
@@ -185,6 +194,9 @@ func (s *Store) Close() error {
 		return fmt.Errorf("postgres: %w", store.ErrClosed)
 	}
 	s.endTurn()
+	s.appendMu.Lock()
+	s.releaseLease()
+	s.appendMu.Unlock()
 	s.pool.Close()
 	return nil
 }

@@ -45,7 +45,8 @@ type Options struct {
 	Migrate bool
 	// MaxConns caps the connection pool; 0 means pgxpool's default (the
 	// larger of 4 and the number of CPUs). It is at least 2: a Store that
-	// lost a race holds one connection for its turn (turn.go).
+	// lost a race holds one connection for its turn (turn.go). Below 3 the
+	// Store takes no writer lease (lease.go), whose session holds one.
 	MaxConns int32
 	// PageSize is how many entries ReadLines fetches per query; 0 means
 	// DefaultPageSize.
@@ -54,6 +55,11 @@ type Options struct {
 	// row keeps its turn (holds the row's lock) for the retry; 0 means
 	// DefaultTurnTimeout, a negative value gives up the turn at once.
 	TurnTimeout time.Duration
+	// WriterLease is how long a Store that took the log's writer lease
+	// (lease.go) keeps it while it goes on appending; 0 means
+	// DefaultWriterLease, a negative value takes no lease (every batch
+	// races for the head row).
+	WriterLease time.Duration
 	// Logger receives what Open created or migrated; nil is silent.
 	Logger *slog.Logger
 	// Now is the clock for the creation time in the metadata; nil means

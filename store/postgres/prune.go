@@ -80,6 +80,7 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	}
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	defer s.afterAppend() // a turn taken here leaves the lease held
 	t := s.takeTurn()
 	if t == nil {
 		tx, err := s.pool.Begin(ctx)

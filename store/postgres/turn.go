@@ -127,6 +127,7 @@ func (s *Store) keepTurn(ctx context.Context, t *turn) bool {
 			s.turn = nil
 			s.view.Store(nil)
 			t.rollback()
+			s.releaseLease() // the writer gave up: let the others in
 		}
 	})
 	return true

@@ -1,0 +1,173 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sealog/sealog"
+	"github.com/sealog/sealog/internal/testkit"
+	storeopen "github.com/sealog/sealog/store/open"
+	"github.com/sealog/sealog/store/postgres"
+	"github.com/sealog/sealog/verify"
+)
+
+// leaseHolders returns the backends that hold a granted advisory lock,
+// and how many wait for one.
+func leaseHolders(t *testing.T, ctx context.Context, dsn string) (held []int32, waiting int) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int32
+		var granted bool
+		if err := rows.Scan(&pid, &granted); err != nil {
+			t.Fatal(err)
+		}
+		if granted {
+			held = append(held, pid)
+		} else {
+			waiting++
+		}
+	}
+	return held, waiting
+}
+
+// The writer lease (lease.go): two Logs over their own Stores append to
+// one schema at once, and the log has every entry once, in order; a
+// Store gives the lease back once it stops appending; one whose lease
+// session is killed goes on appending, and so does the other; with
+// WriterLease < 0 no lease is taken.
+func TestWriterLease(t *testing.T) {
+	d := dsn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	skey, vkey := testkit.Keys("lease", "lease.example/log")
+	k, err := sealog.ParseKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := newSchema(t, d)
+	opts := postgres.Options{Origin: "lease.example/log", Key: vkey}
+	logs := make([]*sealog.Log, 2)
+	for i := range logs {
+		st := open(t, d, schema, opts)
+		if logs[i], err = sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand(fmt.Sprint("lease", i))}); err != nil {
+			t.Fatal(err)
+		}
+		defer logs[i].Close()
+	}
+	appendAll := func(what string, n int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*8)
+		for i, l := range logs {
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range n {
+						if _, err := l.Append(ctx, sealog.Event{Kind: what, Actor: fmt.Sprintf("w%d/g%d", i, g), Payload: map[string]int{"j": j}}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	appendAll("both", 40)
+	testkit.Eventually(t, 10*time.Second, "the lease given back once the appends stop", func() bool {
+		held, _ := leaseHolders(t, ctx, d)
+		return len(held) == 0
+	})
+
+	// The holder's session is killed while it holds the lease, with
+	// appends going on.
+	stop := make(chan struct{})
+	bg := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				bg <- nil
+				return
+			default:
+			}
+			if _, err := logs[0].Append(ctx, sealog.Event{Kind: "holder", Payload: map[string]int{"i": i}}); err != nil {
+				bg <- err
+				return
+			}
+		}
+	}()
+	var held []int32
+	testkit.Eventually(t, 10*time.Second, "a lease held while appending", func() bool {
+		held, _ = leaseHolders(t, ctx, d)
+		return len(held) == 1
+	})
+	if err := execSQL(ctx, d, `SELECT pg_terminate_backend($1)`, held[0]); err != nil {
+		t.Fatal(err)
+	}
+	appendAll("after the kill", 20)
+	close(stop)
+	if err := <-bg; err != nil {
+		t.Fatalf("appending while the lease's session was killed: %v", err)
+	}
+
+	st := open(t, d, schema, postgres.Options{WriterLease: -1})
+	defer st.Close()
+	nl, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand("no lease")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	testkit.Eventually(t, 10*time.Second, "no lease held", func() bool {
+		held, _ := leaseHolders(t, ctx, d)
+		return len(held) == 0
+	})
+	if _, err := nl.Append(ctx, sealog.Event{Kind: "no lease"}); err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := leaseHolders(t, ctx, d); len(held) != 0 {
+		t.Fatalf("a Store with WriterLease < 0 holds an advisory lock: %v", held)
+	}
+
+	h, err := nl.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := 0
+	for _, err := range nl.Query(ctx, sealog.Query{Kind: "holder"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		holder++
+	}
+	if want := uint64(2*8*40 + holder + 2*8*20 + 1); h.Size != want {
+		t.Fatalf("the log holds %d entries, want %d (%d by the appender whose lease was killed)", h.Size, want, holder)
+	}
+	rep, err := verify.Verify(ctx, storeopen.Source(ctx, st, "postgres"), verify.Options{Key: vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Valid || rep.Entries != h.Size {
+		t.Fatalf("the log after the appends: valid=%v entries=%d problems=%+v", rep.Valid, rep.Entries, rep.Problems)
+	}
+}
