@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -33,6 +35,15 @@ const DefaultWriterLease = 20 * time.Millisecond
 // leaseIdle is how long a Store keeps the lease without an append.
 const leaseIdle = 2 * time.Millisecond
 
+// leaseWaits is how many lease times a Store waits for the lease before
+// it appends without it; it then takes none for leaseSkip. A holder that
+// stopped (a frozen process, a stuck network) keeps its session, and its
+// lock, alive: the others must not wait for it, only race as before.
+const (
+	leaseWaits = 10
+	leaseSkip  = time.Second
+)
+
 // writerLease is a Store's hold on the writer lease: the connection whose
 // session holds the advisory lock, when it was taken, and the timer that
 // gives it back when the Store stops appending.
@@ -43,28 +54,45 @@ type writerLease struct {
 }
 
 // takeLease waits for the writer lease, unless the Store holds it or
-// takes none. s.appendMu is held.
-func (s *Store) takeLease(ctx context.Context) error {
+// takes none, for up to leaseWaits lease times. If it cannot have it
+// then, or cannot take it at all, the Store appends without it, and
+// takes none for leaseSkip: the lease is an optimisation, and never fails
+// or stalls an append. s.appendMu is held.
+func (s *Store) takeLease(ctx context.Context) {
 	if s.leaseFor < 0 {
-		return nil
+		return
 	}
 	if s.lease.idle != nil {
 		s.lease.idle.Stop()
 		s.lease.idle = nil
 	}
-	if s.lease.conn != nil {
-		return nil
+	if s.lease.conn != nil || s.turn != nil || time.Now().Before(s.leaseSkipUntil) {
+		return // held; or a turn taken without it (never wait holding the head row); or skipping
 	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		s.leaseSkipUntil = time.Now().Add(leaseSkip)
+		return
 	}
-	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+s.schema); err != nil {
+	// lock_timeout bounds the wait; SET LOCAL keeps it to this
+	// transaction, and the session's lock outlives the transaction.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(fmt.Sprintf("SET LOCAL lock_timeout = %d", (leaseWaits * s.leaseFor).Milliseconds()))
+	b.Queue(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+s.schema)
+	b.Queue("COMMIT")
+	err = c.SendBatch(ctx, b).Close()
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, rerr := c.Exec(rctx, "ROLLBACK"); rerr != nil {
+			c.Conn().Close(rctx)
+		}
+		cancel()
 		c.Release()
-		return err
+		s.leaseSkipUntil = time.Now().Add(leaseSkip)
+		return
 	}
 	s.lease = writerLease{conn: c, since: time.Now()}
-	return nil
 }
 
 // afterAppend gives the lease back once it was held for the lease time,

@@ -171,3 +171,43 @@ func TestWriterLease(t *testing.T) {
 		t.Fatalf("the log after the appends: valid=%v entries=%d problems=%+v", rep.Valid, rep.Entries, rep.Problems)
 	}
 }
+
+// A writer lease held by a session that no longer appends (a frozen
+// process keeps its connection, and its lock, alive) does not stall the
+// others: they wait a bounded time for it, then append without it.
+func TestWriterLeaseHeldByAStrangerDoesNotStall(t *testing.T) {
+	d := dsn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	skey, vkey := testkit.Keys("lease stranger", "lease.example/log")
+	k, err := sealog.ParseKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := newSchema(t, d)
+	st := open(t, d, schema, postgres.Options{Origin: "lease.example/log", Key: vkey})
+	l, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand("lease stranger")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	frozen, err := pgx.Connect(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frozen.Close(ctx)
+	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := l.Append(actx, sealog.Event{Kind: "while frozen", Payload: map[string]int{"i": i}})
+		acancel()
+		if err != nil {
+			t.Fatalf("append %d while another session holds the lease: %v", i, err)
+		}
+	}
+	if held, _ := leaseHolders(t, ctx, d); len(held) != 1 {
+		t.Fatalf("advisory locks held: %v, want only the stranger's", held)
+	}
+}

@@ -35,8 +35,9 @@ type Store struct {
 	turn        *turn                    // the head row lock held after a lost race, or nil
 	view        atomic.Pointer[turnView] // turn's view while it is held, for Head and ReadHashes
 
-	leaseFor time.Duration // see lease.go; negative: no lease
-	lease    writerLease   // guarded by appendMu
+	leaseFor       time.Duration // see lease.go; negative: no lease
+	lease          writerLease   // guarded by appendMu
+	leaseSkipUntil time.Time     // no lease taken before then (lease.go); guarded by appendMu
 }
 
 var _ store.Store = (*Store)(nil)
