@@ -17,8 +17,9 @@ import (
 // session-level advisory lock that a Store takes before it appends and
 // keeps while it goes on appending, for up to Options.WriterLease, or
 // until it has had nothing to append for leaseIdle. The others wait for it
-// in pg_advisory_lock, their callers gathering into larger batches
-// meanwhile, and only the first batch after a handover conflicts.
+// in pg_advisory_lock (for a bounded time: leaseWaits), their callers
+// gathering into larger batches meanwhile, and only the first batch after
+// a handover conflicts.
 //
 // The lease orders writers; it guarantees nothing. The conditional
 // append (the head row's size) is what keeps the log without gap or fork,
