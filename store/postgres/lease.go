@@ -79,7 +79,7 @@ func (s *Store) takeLease(ctx context.Context) {
 	// transaction, and the session's lock outlives the transaction.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(fmt.Sprintf("SET LOCAL lock_timeout = %d", (leaseWaits * s.leaseFor).Milliseconds()))
+	b.Queue(fmt.Sprintf("SET LOCAL lock_timeout = %d", max((leaseWaits*s.leaseFor).Milliseconds(), 1))) // 0 would be no limit
 	b.Queue(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+s.schema)
 	b.Queue("COMMIT")
 	err = c.SendBatch(ctx, b).Close()
