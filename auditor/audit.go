@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -137,6 +138,10 @@ func (a *Auditor) audit(ctx context.Context, l *Log) (r Result) {
 	}
 	defer snap.close()
 	rep, err := verify.Verify(ctx, snap.src, opts)
+	var ie *verify.InputError
+	if errors.As(err, &ie) && strings.HasPrefix(ie.What, "revocation statement") {
+		err = fmt.Errorf("%w (a statement counts if a key of RevocationKeys ('sealog audit --revocation-key') signed it, or the key the revoked one was rotated to at or before its point; never the revoked key itself)", err)
+	}
 	if err != nil {
 		return unreadable(r, err)
 	}

@@ -124,7 +124,8 @@ func TestAuditHonoursRevocations(t *testing.T) {
 			a.Close()
 
 			a = newAuditor([][]byte{revocation(t, vkey, 12, first)}, nil)
-			if r := a.RunOnce(ctx)[0]; r.Verdict != auditor.VerdictUnreadable || !strings.Contains(r.Reason, "not signed by a key you trust other than the revoked one") {
+			if r := a.RunOnce(ctx)[0]; r.Verdict != auditor.VerdictUnreadable || !strings.Contains(r.Reason, "not signed by a key you trust other than the revoked one") ||
+				!strings.Contains(r.Reason, "--revocation-key") {
 				t.Fatalf("a statement signed by the revoked key: %v %s", r.Verdict, r.Reason)
 			}
 			a.Close()
