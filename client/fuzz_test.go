@@ -49,7 +49,10 @@ func fuzzRoute(r *http.Request) string {
 // a receipt that verifies offline for the genuine leaf, an append whose
 // receipt verifies and names the entry that holds the event sent.
 // Seeded with the genuine answers (go test ./client -run '^$' -fuzz
-// FuzzClientAnswers).
+// FuzzClientAnswers). The log is its own, not newBackend's: every fuzz
+// worker process must build the same log (seeded key, salts and clock),
+// or the seeds recorded by one would be, to another, a fork signed by
+// the same key, which a client with no trusted checkpoint rightly takes.
 func FuzzClientAnswers(f *testing.F) {
 	ctx := context.Background()
 	skey, vkey := testkit.Keys("client fuzz", testkit.Origin)

@@ -66,7 +66,7 @@ func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.C
 	// key of Config.MoreKeys may be past cur's turn (the log rotated to
 	// that key, and the client had no need to follow).
 	lo := max(cur.From, 1) - 1
-	if signedBy(t.note, cur.v) {
+	if _, _, err := checkpoint.Verify(t.note, cur.v, c.origin); len(t.note) > 0 && err == nil {
 		lo = max(cur.From, t.ck.Size, 1) - 1
 	}
 	if target.Size < lo+2 {
@@ -160,15 +160,6 @@ func (c *Client) followOnce(ctx context.Context, msg []byte, target checkpoint.C
 	}
 	c.log.Info("following the log's key rotation", "seq", seq, "key", rot.Key)
 	return nil
-}
-
-// signedBy reports whether msg is a signed note that v signed.
-func signedBy(msg []byte, v note.Verifier) bool {
-	if len(msg) == 0 {
-		return false
-	}
-	_, err := note.Open(checkpoint.Normalize(msg), note.VerifierList(v))
-	return err == nil
 }
 
 // findRotation returns the seq of the first rotation record in [lo, hi),

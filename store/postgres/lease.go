@@ -47,7 +47,7 @@ const (
 
 // writerLease is a Store's hold on the writer lease: the connection whose
 // session holds the advisory lock, when it was taken, and the timer that
-// gives it back when the Store stops appending.
+// gives it back when the Store stops appending (armed after each append).
 type writerLease struct {
 	conn  *pgxpool.Conn
 	since time.Time
@@ -63,12 +63,12 @@ func (s *Store) takeLease(ctx context.Context) {
 	if s.leaseFor < 0 {
 		return
 	}
-	if s.lease.idle != nil {
-		s.lease.idle.Stop()
-		s.lease.idle = nil
+	if s.lease.conn != nil {
+		s.lease.idle.Stop() // held: appending again
+		return
 	}
-	if s.lease.conn != nil || s.turn != nil || time.Now().Before(s.leaseSkipUntil) {
-		return // held; or a turn taken without it (never wait holding the head row); or skipping
+	if s.turn != nil || time.Now().Before(s.leaseSkipUntil) {
+		return // a turn taken without it (never wait holding the head row), or skipping
 	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -80,7 +80,7 @@ func (s *Store) takeLease(ctx context.Context) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(fmt.Sprintf("SET LOCAL lock_timeout = %d", max((leaseWaits*s.leaseFor).Milliseconds(), 1))) // 0 would be no limit
-	b.Queue(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+s.schema)
+	b.Queue(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, s.leaseName())
 	b.Queue("COMMIT")
 	err = c.SendBatch(ctx, b).Close()
 	if err != nil {
@@ -93,8 +93,20 @@ func (s *Store) takeLease(ctx context.Context) {
 		s.leaseSkipUntil = time.Now().Add(leaseSkip)
 		return
 	}
-	s.lease = writerLease{conn: c, since: time.Now()}
+	l := writerLease{conn: c, since: time.Now()}
+	l.idle = time.AfterFunc(time.Hour, func() {
+		s.appendMu.Lock()
+		defer s.appendMu.Unlock()
+		if s.lease.conn == c && s.turn == nil {
+			s.releaseLease()
+		}
+	})
+	l.idle.Stop() // armed by afterAppend
+	s.lease = l
 }
+
+// leaseName names the lease's advisory lock (hashed by the server).
+func (s *Store) leaseName() string { return "sealog writer lease " + s.schema }
 
 // afterAppend gives the lease back once it was held for the lease time,
 // or after leaseIdle without another append; a Store that holds a turn
@@ -107,14 +119,7 @@ func (s *Store) afterAppend() {
 		s.releaseLease()
 		return
 	}
-	c := s.lease.conn
-	s.lease.idle = time.AfterFunc(leaseIdle, func() {
-		s.appendMu.Lock()
-		defer s.appendMu.Unlock()
-		if s.lease.conn == c && s.turn == nil {
-			s.releaseLease()
-		}
-	})
+	s.lease.idle.Reset(leaseIdle)
 }
 
 // releaseLease gives the lease back, if the Store holds it. A connection
@@ -125,13 +130,11 @@ func (s *Store) releaseLease() {
 	if l.conn == nil {
 		return
 	}
-	if l.idle != nil {
-		l.idle.Stop()
-	}
+	l.idle.Stop()
 	s.lease = writerLease{}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "sealog writer lease "+s.schema); err != nil {
+	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, s.leaseName()); err != nil {
 		l.conn.Conn().Close(ctx)
 	}
 	l.conn.Release()

@@ -196,6 +196,7 @@ func TestWriterLeaseHeldByAStrangerDoesNotStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer frozen.Close(ctx)
+	// The lock the Store's leaseName names.
 	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
 		t.Fatal(err)
 	}
