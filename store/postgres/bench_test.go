@@ -1,11 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/sealog/sealog"
 	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/store/memstore"
 	"github.com/sealog/sealog/store/postgres"
 )
 
@@ -132,4 +136,57 @@ func BenchmarkAppendShared(b *testing.B) {
 		logs = append(logs, l)
 	}
 	runAppenders(b, 32, logs...)
+}
+
+// BenchmarkStoreAppend is BenchmarkAppend's ceiling on the database: the
+// batches a Log makes (entries/batch of them, 48 by default, about what 64
+// appenders gather), made beforehand on a memory store and then appended
+// to PostgreSQL by Store.Append alone, one after the other, as the
+// engine's committer does: no callers, no signing, no engine. Run it
+// beside BenchmarkAppend and compare the two in the same run
+// (docs/PERFORMANCE.md).
+func BenchmarkStoreAppend(b *testing.B) {
+	d := dsn(b)
+	k := benchKey(b)
+	per := 48
+	batches := make([]*store.Batch, 0, b.N/per+1)
+	mem := memstore.NewDB(store.Metadata{Format: "sealog/v1", Origin: k.Origin(), Key: k.VerifierKey(), Created: time.Unix(0, 0).UTC()})
+	mem.FailAppend(func(bt *store.Batch) error {
+		c := *bt
+		c.Lines, c.Ends, c.Leaves = bytes.Clone(bt.Lines), slices.Clone(bt.Ends), slices.Clone(bt.Leaves)
+		c.Hashes, c.Checkpoint = slices.Clone(bt.Hashes), bytes.Clone(bt.Checkpoint)
+		batches = append(batches, &c)
+		return nil
+	})
+	ctx := context.Background()
+	l, err := sealog.New(ctx, mem.Open(), sealog.Options{Key: k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := make([]sealog.Event, per)
+	for n := 0; n < b.N; n += per {
+		for i := range evs {
+			evs[i] = benchEvent(uint64(n + i))
+		}
+		if _, err := l.AppendBatch(ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st := open(b, d, newSchema(b, d), postgres.Options{Origin: k.Origin(), Key: k.VerifierKey(), Logger: nopLogger()})
+	defer st.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for _, bt := range batches {
+		if _, err := st.Append(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	entries := len(batches) * per
+	b.ReportMetric(float64(entries)/el.Seconds(), "entries/s")
+	b.ReportMetric(float64(el.Microseconds())/float64(len(batches)), "store-µs/batch")
 }
