@@ -401,3 +401,122 @@ func appendAll(b *testing.B, evs []Event, callers int, logs ...*Log) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkGroupCommitFloor is BenchmarkAppend's ceiling on the disk: the
+// cheapest durable group commit there is, with BenchmarkAppend's callers
+// (each hands over one record of an entry's size and waits for its
+// fdatasync) and none of the log's work: one goroutine writes whatever is
+// queued into a zero-filled file, as the file store's preallocated
+// segments are, calls fdatasync, and answers those callers. No hashing,
+// no encoding, no signature, no index. Run it beside BenchmarkAppend and
+// compare the two in the same run (docs/PERFORMANCE.md).
+//
+//	go test -run '^$' -bench '^Benchmark(Append|GroupCommitFloor)$/appenders=(16|64)$' -benchtime 100000x .
+func BenchmarkGroupCommitFloor(b *testing.B) {
+	const fileSize = 64 << 20
+	rec := []byte(strings.Repeat("x", 484) + "\n") // a line's size (docs/PERFORMANCE.md)
+	for _, c := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("appenders=%d", c), func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "floor"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			zeros := make([]byte, 1<<20)
+			for off := int64(0); off < fileSize; off += int64(len(zeros)) {
+				if _, err := f.WriteAt(zeros, off); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := f.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			var (
+				mu      sync.Mutex
+				queued  = sync.NewCond(&mu)
+				waiting []chan error
+				done    bool
+				syncs   int
+			)
+			committed := make(chan struct{})
+			go func() {
+				defer close(committed)
+				var off int64
+				var buf []byte
+				for {
+					mu.Lock()
+					for len(waiting) == 0 && !done {
+						queued.Wait()
+					}
+					batch := waiting
+					waiting = nil
+					mu.Unlock()
+					if len(batch) == 0 {
+						return
+					}
+					buf = buf[:0]
+					for range batch {
+						buf = append(buf, rec...)
+					}
+					if off+int64(len(buf)) > fileSize {
+						off = 0 // overwrite: the space stays allocated, as in a segment
+					}
+					_, err := f.WriteAt(buf, off)
+					if err == nil {
+						err = syscall.Fdatasync(int(f.Fd()))
+					}
+					off += int64(len(buf))
+					syncs++
+					for _, w := range batch {
+						w <- err
+					}
+				}
+			}()
+			var next atomic.Int64
+			lat := make([][]time.Duration, c)
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for g := 0; g < c; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w := make(chan error, 1)
+					for next.Add(1) <= int64(b.N) {
+						t0 := time.Now()
+						mu.Lock()
+						waiting = append(waiting, w)
+						queued.Signal()
+						mu.Unlock()
+						if err := <-w; err != nil {
+							b.Error(err)
+							return
+						}
+						lat[g] = append(lat[g], time.Since(t0))
+					}
+				}()
+			}
+			wg.Wait()
+			el := time.Since(start)
+			b.StopTimer()
+			mu.Lock()
+			done = true
+			queued.Signal()
+			mu.Unlock()
+			<-committed
+			var all []time.Duration
+			for _, x := range lat {
+				all = append(all, x...)
+			}
+			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+			b.ReportMetric(float64(b.N)/el.Seconds(), "entries/s")
+			b.ReportMetric(float64(b.N)/float64(max(syncs, 1)), "entries/batch")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-µs/entry")
+			if len(all) > 0 {
+				b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+			}
+		})
+	}
+}
