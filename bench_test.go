@@ -96,11 +96,6 @@ func BenchmarkAppend(b *testing.B) {
 			wg.Wait()
 			el := time.Since(start)
 			b.StopTimer()
-			var all []time.Duration
-			for _, x := range lat {
-				all = append(all, x...)
-			}
-			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 			b.ReportMetric(float64(b.N)/el.Seconds(), "entries/s")
 			if st := l.Stats(); st.Batches > 0 {
 				b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
@@ -108,10 +103,7 @@ func BenchmarkAppend(b *testing.B) {
 				b.ReportMetric(float64(st.IdleTime.Microseconds())/float64(st.Batches), "idle-µs/batch")
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-µs/entry")
-			if len(all) > 0 {
-				b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-			}
+			reportLatency(b, lat)
 			if err := l.Close(); err != nil {
 				b.Fatal(err)
 			}
@@ -505,18 +497,25 @@ func BenchmarkGroupCommitFloor(b *testing.B) {
 			queued.Signal()
 			mu.Unlock()
 			<-committed
-			var all []time.Duration
-			for _, x := range lat {
-				all = append(all, x...)
-			}
-			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 			b.ReportMetric(float64(b.N)/el.Seconds(), "entries/s")
 			b.ReportMetric(float64(b.N)/float64(max(syncs, 1)), "entries/batch")
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-µs/entry")
-			if len(all) > 0 {
-				b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-			}
+			reportLatency(b, lat)
 		})
 	}
+}
+
+// reportLatency reports the p50 and p99 of the latencies each appender
+// recorded.
+func reportLatency(b *testing.B, lat [][]time.Duration) {
+	var all []time.Duration
+	for _, x := range lat {
+		all = append(all, x...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 }

@@ -1,7 +1,10 @@
-// Package sqlrows turns batches into the rows of the SQL stores'
-// entries tables (store/postgres, store/sqlite), so that both backends
-// check batches and fill their query columns (kind, actor, resource,
-// time) alike.
+// Package sqlrows is what the SQL stores (store/postgres, store/sqlite)
+// share between a store's values and their tables' rows: it turns batches
+// into the rows of the entries tables, filling the query columns (kind,
+// actor, resource, time), and turns the rows read back (head, entries,
+// tree hashes, prune state, timestamps) into the store's values, so that
+// both backends check what they write and what they read alike. The
+// backends scan with their own drivers; the checks are here.
 package sqlrows
 
 import (

@@ -174,16 +174,15 @@ func (s *Store) checkErasures(ctx context.Context, tx pgx.Tx, b *store.Batch) ([
 	}
 	for rs.Next() {
 		var (
-			l    store.Line
-			seq  int64
-			leaf []byte
+			seq        int64
+			leaf, line []byte
 		)
-		if err := rs.Scan(&seq, &leaf, &l.Bytes); err != nil {
+		if err := rs.Scan(&seq, &leaf, &line); err != nil {
 			rs.Close()
 			return nil, nil, fmt.Errorf("reading the entries to erase: %w", err)
 		}
-		l.Seq = uint64(seq)
-		if err := setLeaf(&l, leaf); err != nil {
+		l, err := sqlrows.Line(seq, leaf, line)
+		if err != nil {
 			rs.Close()
 			return nil, nil, err
 		}

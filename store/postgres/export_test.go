@@ -1,10 +1,12 @@
 package postgres
 
+import "github.com/sealog/sealog/internal/sqlschema"
+
 // AddMigration makes this package stand for a later sealog whose schema
 // has one more migration, sql, until restore is called.
 func AddMigration(name, sql string) (restore func()) {
 	old := migrations
-	migrations = append(migrations[:len(old):len(old)], migration{version: old[len(old)-1].version + 1, name: name, sql: sql})
+	migrations = append(migrations[:len(old):len(old)], sqlschema.Migration{Version: old[len(old)-1].Version + 1, Name: name, SQL: sql})
 	return func() { migrations = old }
 }
 

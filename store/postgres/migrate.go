@@ -4,13 +4,10 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/internal/sqlschema"
 )
 
 // migrationFiles holds the schema's migrations, NNNN_name.sql, applied in
@@ -19,45 +16,13 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one step of the schema's history.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations is the schema's history, from migrationFiles; tests replace
 // it to stand for a later sealog.
-var migrations = loadMigrations()
-
-func loadMigrations() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var ms []migration
-	for _, path := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
-		num, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		// Numbers increase; a number may be missing while migrations
-		// written on two branches at once are merged (0003 and 0004):
-		// a schema's version is the number of the last file applied.
-		if err != nil || v < 1 || len(ms) > 0 && v <= ms[len(ms)-1].version {
-			panic(fmt.Sprintf("postgres: migration %s is not numbered after the one before", path))
-		}
-		b, err := migrationFiles.ReadFile(path)
-		if err != nil {
-			panic(err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	return ms
-}
+var migrations = sqlschema.Load(migrationFiles, "migrations")
 
 // SchemaVersion returns the schema version this sealog creates and
 // expects.
-func SchemaVersion() int { return migrations[len(migrations)-1].version }
+func SchemaVersion() int { return migrations[len(migrations)-1].Version }
 
 // schemaVersion returns the schema's version, 0 if it holds no log (no
 // schema_version table). tx holds the schema's advisory lock, if it is
@@ -74,23 +39,15 @@ func schemaVersion(ctx context.Context, tx pgx.Tx, schema string) (int, error) {
 }
 
 // checkVersion returns nil if a schema at version v may be used as it is,
-// errNeedsMigration if Migrate would bring it up to date, or an error
-// wrapping store.ErrSchema.
+// sqlschema.ErrNeedsMigration if Migrate would bring it up to date, or an
+// error wrapping store.ErrSchema.
 func checkVersion(schema string, v int, opts *Options) error {
-	latest := SchemaVersion()
-	switch {
-	case v == latest:
-		return nil
-	case v > latest:
-		return fmt.Errorf("postgres: %w", &store.SchemaError{Where: "schema " + schema, Found: v, Known: latest})
-	case opts.Migrate && !opts.ReadOnly:
-		return errNeedsMigration
-	default:
-		return fmt.Errorf("postgres: %w", &store.SchemaError{Where: "schema " + schema, Found: v, Known: latest})
+	err := sqlschema.Check("schema "+schema, v, SchemaVersion(), opts.Migrate && !opts.ReadOnly)
+	if err == nil || err == sqlschema.ErrNeedsMigration {
+		return err
 	}
+	return fmt.Errorf("postgres: %w", err)
 }
-
-var errNeedsMigration = fmt.Errorf("migration needed")
 
 // migrate applies the migrations after version from to the schema, in tx,
 // which holds the schema's advisory lock.
@@ -99,14 +56,14 @@ func migrate(ctx context.Context, tx pgx.Tx, schema string, from int) error {
 		return err
 	}
 	for _, m := range migrations {
-		if m.version <= from {
+		if m.Version <= from {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, sealog) VALUES ($1, $2)`, m.version, "sealog "+m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, sealog) VALUES ($1, $2)`, m.Version, "sealog "+m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	_, err := tx.Exec(ctx, `SET LOCAL search_path TO DEFAULT`)

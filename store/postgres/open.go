@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sealog/sealog/internal/sqlschema"
 	"github.com/sealog/sealog/store"
 )
 
@@ -112,7 +113,7 @@ func (s *Store) open(ctx context.Context, opts *Options) error {
 		return s.create(ctx, tx, opts, lg)
 	}
 	switch err := checkVersion(s.schema, v, opts); {
-	case errors.Is(err, errNeedsMigration):
+	case errors.Is(err, sqlschema.ErrNeedsMigration):
 		if err := migrate(ctx, tx, s.schema, v); err != nil {
 			return fmt.Errorf("postgres: migrating schema %s from version %d: %w", s.schema, v, err)
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -55,11 +55,11 @@ func (s *Store) Pruned(ctx context.Context) (*store.PruneState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading the prune state: %w", err)
 	}
-	p, err := layout.ParsePruned(state)
-	if err != nil || p.Below != uint64(below) {
-		return nil, fmt.Errorf("postgres: the prune state row: %w (%v)", store.ErrCorrupt, err)
+	p, err := sqlrows.PruneState(below, state)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &store.PruneState{Below: p.Below, Leaf: p.Leaf, Time: p.Time, Edge: p.Edge, Record: p.Record, Rotations: p.Rotations}, nil
+	return p, nil
 }
 
 // Prune, in one transaction that holds the head row's lock: checks st
@@ -74,9 +74,9 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	if s.readOnly {
 		return fmt.Errorf("postgres: %w", store.ErrReadOnly)
 	}
-	state := (&layout.Pruned{Below: st.Below, Leaf: st.Leaf, Time: st.Time, Edge: st.Edge, Record: st.Record, Rotations: st.Rotations}).Marshal()
-	if _, err := layout.ParsePruned(state); err != nil {
-		return fmt.Errorf("postgres: prune state: %w", err)
+	state, err := sqlrows.PruneRow(st)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
@@ -102,13 +102,8 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	if err := t.tx.QueryRow(ctx, s.q.batchEnds, int64(st.Below)).Scan(&ends); err != nil {
 		return fmt.Errorf("postgres: pruning: %w", err)
 	}
-	switch {
-	case st.Below == 0 || st.Record < st.Below || st.Record >= t.head.Size:
-		return fmt.Errorf("postgres: prune below %d with the record at %d: the log has %d entries (the record must be committed, after the prune point)", st.Below, st.Record, t.head.Size)
-	case uint64(cur) >= st.Below:
-		return fmt.Errorf("postgres: the log is pruned below %d already", cur)
-	case !ends:
-		return fmt.Errorf("postgres: no batch ends at %d: a log is pruned at a batch end (see PrunePoint)", st.Below)
+	if err := sqlrows.CheckPrune(st, t.head.Size, uint64(cur), ends); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	for _, q := range []string{s.q.keepHashes, s.q.deletePruned} {
 		if _, err := t.tx.Exec(ctx, q, int64(st.Below)); err != nil {
@@ -128,8 +123,8 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 // below the prune point, else nil.
 func (s *Store) prunedError(ctx context.Context, seq uint64) error {
 	p, err := s.Pruned(ctx)
-	if err != nil || p == nil || seq >= p.Below {
+	if err != nil {
 		return nil
 	}
-	return fmt.Errorf("postgres: entry %d: %w (the log was pruned below %d)", seq, store.ErrPruned, p.Below)
+	return sqlrows.PrunedError("postgres", p, seq)
 }

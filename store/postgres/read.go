@@ -43,27 +43,16 @@ func (s *Store) head(ctx context.Context, q querier) (store.Head, error) {
 // scanHead scans a head row.
 func scanHead(row pgx.Row) (store.Head, error) {
 	var (
-		h    store.Head
-		size int64
-		leaf []byte
+		size, lastTime   int64
+		leaf, checkpoint []byte
 	)
-	if err := row.Scan(&size, &leaf, &h.LastTime, &h.Checkpoint); err != nil {
+	if err := row.Scan(&size, &leaf, &lastTime, &checkpoint); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return h, fmt.Errorf("no head row: %w", store.ErrCorrupt)
+			return store.Head{}, fmt.Errorf("no head row: %w", store.ErrCorrupt)
 		}
-		return h, err
+		return store.Head{}, err
 	}
-	h.Size = uint64(size)
-	switch {
-	case size < 0:
-		return store.Head{}, fmt.Errorf("the head row has size %d: %w", size, store.ErrCorrupt)
-	case size == 0 && (leaf != nil || h.Checkpoint != nil || h.LastTime != 0):
-		return store.Head{}, fmt.Errorf("the head row of an empty log holds a leaf, a time or a checkpoint: %w", store.ErrCorrupt)
-	case size > 0 && (len(leaf) != tlog.HashSize || len(h.Checkpoint) == 0):
-		return store.Head{}, fmt.Errorf("the head row of size %d has a leaf of %d bytes and a checkpoint of %d: %w", size, len(leaf), len(h.Checkpoint), store.ErrCorrupt)
-	}
-	copy(h.LastLeaf[:], leaf)
-	return h, nil
+	return sqlrows.Head(size, leaf, lastTime, checkpoint)
 }
 
 // ReadLine returns committed entry seq.
@@ -74,30 +63,22 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	if seq > sqlrows.MaxSeq {
 		return store.Line{}, fmt.Errorf("postgres: entry %d: %w", seq, store.ErrNotFound)
 	}
-	l := store.Line{Seq: seq}
-	var leaf []byte
-	err := s.pool.QueryRow(ctx, s.q.readLine, int64(seq)).Scan(&leaf, &l.Bytes)
+	var leaf, line []byte
+	err := s.pool.QueryRow(ctx, s.q.readLine, int64(seq)).Scan(&leaf, &line)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if perr := s.prunedError(ctx, seq); perr != nil {
 			return store.Line{}, perr
 		}
 		return store.Line{}, fmt.Errorf("postgres: entry %d: %w", seq, store.ErrNotFound)
 	}
+	var l store.Line
 	if err == nil {
-		err = setLeaf(&l, leaf)
+		l, err = sqlrows.Line(int64(seq), leaf, line)
 	}
 	if err != nil {
 		return store.Line{}, fmt.Errorf("postgres: reading entry %d: %w", seq, err)
 	}
 	return l, nil
-}
-
-// setLeaf sets l.Leaf to leaf, which must be a hash.
-func setLeaf(l *store.Line, leaf []byte) error {
-	if copy(l.Leaf[:], leaf) != tlog.HashSize || len(leaf) != tlog.HashSize {
-		return fmt.Errorf("entry %d has a leaf of %d bytes: %w", l.Seq, len(leaf), store.ErrCorrupt)
-	}
-	return nil
 }
 
 // ReadLines calls fn with each committed entry from seq from to
@@ -123,28 +104,16 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 		}
 	}
 	page := make([]store.Line, 0, s.pageSize)
-	for from < to {
+	return sqlrows.Lines("postgres", from, to, h.Size, func(from uint64) ([]store.Line, error) {
+		var err error
 		page, err = s.readPage(ctx, from, to, page[:0])
-		if err != nil {
+		return page, err
+	}, func(l store.Line) error {
+		if err := s.check(ctx); err != nil {
 			return err
 		}
-		for _, l := range page {
-			if l.Seq != from {
-				return fmt.Errorf("postgres: entry %d is missing below the head of %d: %w", from, h.Size, store.ErrCorrupt)
-			}
-			if err := s.check(ctx); err != nil {
-				return err
-			}
-			if err := fn(l); err != nil {
-				return err
-			}
-			from++
-		}
-		if len(page) == 0 {
-			return fmt.Errorf("postgres: entry %d is missing below the head of %d: %w", from, h.Size, store.ErrCorrupt)
-		}
-	}
-	return nil
+		return fn(l)
+	})
 }
 
 // readPage appends to page the entries in [from, to), at most a page.
@@ -156,15 +125,14 @@ func (s *Store) readPage(ctx context.Context, from, to uint64, page []store.Line
 	defer rs.Close()
 	for rs.Next() {
 		var (
-			seq  int64
-			leaf []byte
-			line []byte
+			seq        int64
+			leaf, line []byte
 		)
 		if err := rs.Scan(&seq, &leaf, &line); err != nil {
 			return nil, fmt.Errorf("postgres: reading entries from %d: %w", from, err)
 		}
-		l := store.Line{Seq: uint64(seq), Bytes: line}
-		if err := setLeaf(&l, leaf); err != nil {
+		l, err := sqlrows.Line(seq, leaf, line)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: %w", err)
 		}
 		page = append(page, l)
@@ -190,16 +158,11 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 
 // readHashes reads the stored hashes at indexes on q.
 func (s *Store) readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
-	seqs := make([]int64, 0, len(indexes))
-	for _, idx := range indexes {
-		seq, _, ok := sqlrows.HashEntry(idx)
-		if !ok {
-			return nil, fmt.Errorf("postgres: hash %d is outside every tree: %w", idx, store.ErrNotFound)
-		}
-		seqs = append(seqs, int64(seq))
+	seqs, err := sqlrows.HashSeqs(indexes)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	type stored struct{ leaf, nodes []byte }
-	found := make(map[uint64]stored, len(seqs))
+	found := make(map[uint64]sqlrows.Stored, len(seqs))
 	rs, err := q.Query(ctx, s.q.readHashes, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading hashes: %w", err)
@@ -208,9 +171,9 @@ func (s *Store) readHashes(ctx context.Context, q querier, indexes []int64) ([]t
 	for rs.Next() {
 		var (
 			seq int64
-			st  stored
+			st  sqlrows.Stored
 		)
-		if err := rs.Scan(&seq, &st.leaf, &st.nodes); err != nil {
+		if err := rs.Scan(&seq, &st.Leaf, &st.Nodes); err != nil {
 			return nil, fmt.Errorf("postgres: reading hashes: %w", err)
 		}
 		found[uint64(seq)] = st
@@ -218,25 +181,11 @@ func (s *Store) readHashes(ctx context.Context, q querier, indexes []int64) ([]t
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: reading hashes: %w", err)
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, idx := range indexes {
-		seq, level, _ := sqlrows.HashEntry(idx)
-		st, ok := found[seq]
-		if !ok {
-			return nil, fmt.Errorf("postgres: hash %d (entry %d) is outside the committed tree: %w", idx, seq, store.ErrNotFound)
-		}
-		h := st.leaf
-		if level > 0 {
-			if len(st.nodes) < level*tlog.HashSize {
-				return nil, fmt.Errorf("postgres: entry %d stores %d bytes of tree hashes, not hash %d of level %d: %w", seq, len(st.nodes), idx, level, store.ErrCorrupt)
-			}
-			h = st.nodes[(level-1)*tlog.HashSize : level*tlog.HashSize]
-		}
-		if copy(out[i][:], h) != tlog.HashSize {
-			return nil, fmt.Errorf("postgres: entry %d has a leaf of %d bytes: %w", seq, len(h), store.ErrCorrupt)
-		}
+	hs, err := sqlrows.Hashes(indexes, found)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return out, nil
+	return hs, nil
 }
 
 // BatchEnd returns the smallest size >= size at which a committed batch

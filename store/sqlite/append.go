@@ -218,14 +218,14 @@ func checkErasures(ctx context.Context, tx *sql.Tx, b *store.Batch) (map[uint64]
 		if e.Seq >= b.First {
 			return nil, fmt.Errorf("erasure of entry %d: not committed before the batch at %d", e.Seq, b.First)
 		}
-		l := store.Line{Seq: e.Seq}
-		var leaf []byte
-		err := tx.QueryRowContext(ctx, `SELECT leaf, line FROM entries WHERE seq = ?`, int64(e.Seq)).Scan(&leaf, &l.Bytes)
+		var leaf, line []byte
+		err := tx.QueryRowContext(ctx, `SELECT leaf, line FROM entries WHERE seq = ?`, int64(e.Seq)).Scan(&leaf, &line)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("erasure of entry %d: the entry is missing below the head: %w", e.Seq, store.ErrCorrupt)
 		}
+		var l store.Line
 		if err == nil {
-			err = setLeaf(&l, leaf)
+			l, err = sqlrows.Line(int64(e.Seq), leaf, line)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("erasure of entry %d: %w", e.Seq, err)

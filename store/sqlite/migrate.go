@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/sealog/sealog/internal/sqlschema"
 	"github.com/sealog/sealog/store"
 )
 
@@ -19,45 +17,13 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one step of the schema's history.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations is the schema's history, from migrationFiles; tests replace
 // it to stand for a later sealog.
-var migrations = loadMigrations()
-
-func loadMigrations() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var ms []migration
-	for _, path := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
-		num, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		// Numbers increase; a number may be missing while migrations
-		// written on two branches at once are merged (0002 and 0003):
-		// a schema's version is the number of the last file applied.
-		if err != nil || v < 1 || len(ms) > 0 && v <= ms[len(ms)-1].version {
-			panic(fmt.Sprintf("sqlite: migration %s is not numbered after the one before", path))
-		}
-		b, err := migrationFiles.ReadFile(path)
-		if err != nil {
-			panic(err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	return ms
-}
+var migrations = sqlschema.Load(migrationFiles, "migrations")
 
 // SchemaVersion returns the schema version this sealog creates and
 // expects.
-func SchemaVersion() int { return migrations[len(migrations)-1].version }
+func SchemaVersion() int { return migrations[len(migrations)-1].Version }
 
 // applicationID marks a SQLite file as a sealog log (PRAGMA
 // application_id): "SLOG".
@@ -94,37 +60,29 @@ func schemaVersion(ctx context.Context, q queryer) (int, error) {
 }
 
 // checkVersion returns nil if a schema at version v may be used as it is,
-// errNeedsMigration if Migrate would bring it up to date, or an error
-// wrapping store.ErrSchema.
+// sqlschema.ErrNeedsMigration if Migrate would bring it up to date, or an
+// error wrapping store.ErrSchema.
 func checkVersion(path string, v int, opts *Options) error {
-	latest := SchemaVersion()
-	switch {
-	case v == latest:
-		return nil
-	case v > latest:
-		return fmt.Errorf("sqlite: %w", &store.SchemaError{Where: path, Found: v, Known: latest})
-	case opts.Migrate && !opts.ReadOnly:
-		return errNeedsMigration
-	default:
-		return fmt.Errorf("sqlite: %w", &store.SchemaError{Where: path, Found: v, Known: latest})
+	err := sqlschema.Check(path, v, SchemaVersion(), opts.Migrate && !opts.ReadOnly)
+	if err == nil || err == sqlschema.ErrNeedsMigration {
+		return err
 	}
+	return fmt.Errorf("sqlite: %w", err)
 }
-
-var errNeedsMigration = fmt.Errorf("migration needed")
 
 // migrate applies the migrations after version from, in tx (a write
 // transaction).
 func migrate(ctx context.Context, tx queryer, from int) error {
 	for _, m := range migrations {
-		if m.version <= from {
+		if m.Version <= from {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied, sealog) VALUES (?, ?, ?)`,
-			m.version, time.Now().UTC().Format(time.RFC3339), "sealog "+m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			m.Version, time.Now().UTC().Format(time.RFC3339), "sealog "+m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, applicationID))

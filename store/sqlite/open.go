@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlitelib "modernc.org/sqlite/lib"
 
+	"github.com/sealog/sealog/internal/sqlschema"
 	"github.com/sealog/sealog/store"
 )
 
@@ -172,7 +173,7 @@ func (s *Store) open(ctx context.Context, opts *Options, creating bool) error {
 			return fmt.Errorf("sqlite: creating the log in %s: %w", s.path, err)
 		}
 		lg.Info("created the log", "path", s.path, "origin", opts.Origin, "version", SchemaVersion())
-	case errors.Is(err, errNeedsMigration):
+	case errors.Is(err, sqlschema.ErrNeedsMigration):
 		if err := migrate(ctx, tx, v); err != nil {
 			return fmt.Errorf("sqlite: %s: migrating the schema from version %d: %w", s.path, v, err)
 		}

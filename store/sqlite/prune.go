@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sealog/sealog/layout"
+	"github.com/sealog/sealog/internal/sqlrows"
 	"github.com/sealog/sealog/store"
 )
 
@@ -53,11 +53,11 @@ func (s *Store) Pruned(ctx context.Context) (*store.PruneState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading the prune state: %w", err)
 	}
-	p, err := layout.ParsePruned(state)
-	if err != nil || p.Below != uint64(below) {
-		return nil, fmt.Errorf("sqlite: the prune state row: %w (%v)", store.ErrCorrupt, err)
+	p, err := sqlrows.PruneState(below, state)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return &store.PruneState{Below: p.Below, Leaf: p.Leaf, Time: p.Time, Edge: p.Edge, Record: p.Record, Rotations: p.Rotations}, nil
+	return p, nil
 }
 
 // Prune, in one write transaction: checks st against the head and the
@@ -71,9 +71,9 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	if s.w == nil {
 		return fmt.Errorf("sqlite: %w", store.ErrReadOnly)
 	}
-	state := (&layout.Pruned{Below: st.Below, Leaf: st.Leaf, Time: st.Time, Edge: st.Edge, Record: st.Record, Rotations: st.Rotations}).Marshal()
-	if _, err := layout.ParsePruned(state); err != nil {
-		return fmt.Errorf("sqlite: prune state: %w", err)
+	state, err := sqlrows.PruneRow(st)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
@@ -93,13 +93,8 @@ func (s *Store) Prune(ctx context.Context, st store.PruneState) error {
 	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM batches WHERE size = ?)`, int64(st.Below)).Scan(&ends); err != nil {
 		return fmt.Errorf("sqlite: pruning: %w", err)
 	}
-	switch {
-	case st.Below == 0 || st.Record < st.Below || st.Record >= t.head.Size:
-		return fmt.Errorf("sqlite: prune below %d with the record at %d: the log has %d entries (the record must be committed, after the prune point)", st.Below, st.Record, t.head.Size)
-	case uint64(cur) >= st.Below:
-		return fmt.Errorf("sqlite: the log is pruned below %d already", cur)
-	case !ends:
-		return fmt.Errorf("sqlite: no batch ends at %d: a log is pruned at a batch end (see PrunePoint)", st.Below)
+	if err := sqlrows.CheckPrune(st, t.head.Size, uint64(cur), ends); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	for _, q := range []string{
 		`INSERT OR IGNORE INTO pruned_hashes (seq, leaf, nodes) SELECT seq, leaf, nodes FROM entries WHERE seq < ?`,
@@ -124,8 +119,8 @@ ON CONFLICT (id) DO UPDATE SET below = excluded.below, state = excluded.state`, 
 // below the prune point, else nil.
 func (s *Store) prunedError(ctx context.Context, seq uint64) error {
 	p, err := s.Pruned(ctx)
-	if err != nil || p == nil || seq >= p.Below {
+	if err != nil {
 		return nil
 	}
-	return fmt.Errorf("sqlite: entry %d: %w (the log was pruned below %d)", seq, store.ErrPruned, p.Below)
+	return sqlrows.PrunedError("sqlite", p, seq)
 }

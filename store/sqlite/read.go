@@ -39,27 +39,16 @@ func (s *Store) Head(ctx context.Context) (store.Head, error) {
 // scanHead scans a head row.
 func scanHead(row *sql.Row) (store.Head, error) {
 	var (
-		h    store.Head
-		size int64
-		leaf []byte
+		size, lastTime   int64
+		leaf, checkpoint []byte
 	)
-	if err := row.Scan(&size, &leaf, &h.LastTime, &h.Checkpoint); err != nil {
+	if err := row.Scan(&size, &leaf, &lastTime, &checkpoint); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return h, fmt.Errorf("no head row: %w", store.ErrCorrupt)
+			return store.Head{}, fmt.Errorf("no head row: %w", store.ErrCorrupt)
 		}
-		return h, err
+		return store.Head{}, err
 	}
-	h.Size = uint64(size)
-	switch {
-	case size < 0:
-		return store.Head{}, fmt.Errorf("the head row has size %d: %w", size, store.ErrCorrupt)
-	case size == 0 && (leaf != nil || h.Checkpoint != nil || h.LastTime != 0):
-		return store.Head{}, fmt.Errorf("the head row of an empty log holds a leaf, a time or a checkpoint: %w", store.ErrCorrupt)
-	case size > 0 && (len(leaf) != tlog.HashSize || len(h.Checkpoint) == 0):
-		return store.Head{}, fmt.Errorf("the head row of size %d has a leaf of %d bytes and a checkpoint of %d: %w", size, len(leaf), len(h.Checkpoint), store.ErrCorrupt)
-	}
-	copy(h.LastLeaf[:], leaf)
-	return h, nil
+	return sqlrows.Head(size, leaf, lastTime, checkpoint)
 }
 
 // ReadLine returns committed entry seq.
@@ -70,31 +59,22 @@ func (s *Store) ReadLine(ctx context.Context, seq uint64) (store.Line, error) {
 	if seq > sqlrows.MaxSeq {
 		return store.Line{}, fmt.Errorf("sqlite: entry %d: %w", seq, store.ErrNotFound)
 	}
-	l := store.Line{Seq: seq}
-	var leaf []byte
-	err := s.r.QueryRowContext(ctx, `SELECT leaf, line FROM entries WHERE seq = ?`, int64(seq)).Scan(&leaf, &l.Bytes)
+	var leaf, line []byte
+	err := s.r.QueryRowContext(ctx, `SELECT leaf, line FROM entries WHERE seq = ?`, int64(seq)).Scan(&leaf, &line)
 	if errors.Is(err, sql.ErrNoRows) {
 		if perr := s.prunedError(ctx, seq); perr != nil {
 			return store.Line{}, perr
 		}
 		return store.Line{}, fmt.Errorf("sqlite: entry %d: %w", seq, store.ErrNotFound)
 	}
+	var l store.Line
 	if err == nil {
-		err = setLeaf(&l, leaf)
+		l, err = sqlrows.Line(int64(seq), leaf, line)
 	}
 	if err != nil {
 		return store.Line{}, fmt.Errorf("sqlite: reading entry %d: %w", seq, err)
 	}
 	return l, nil
-}
-
-// setLeaf sets l.Leaf to leaf, which must be a hash.
-func setLeaf(l *store.Line, leaf []byte) error {
-	if len(leaf) != tlog.HashSize {
-		return fmt.Errorf("entry %d has a leaf of %d bytes: %w", l.Seq, len(leaf), store.ErrCorrupt)
-	}
-	copy(l.Leaf[:], leaf)
-	return nil
 }
 
 // ReadLines calls fn with each committed entry from seq from to
@@ -120,27 +100,16 @@ func (s *Store) ReadLines(ctx context.Context, from, to uint64, fn func(store.Li
 		}
 	}
 	page := make([]store.Line, 0, s.pageSize)
-	for from < to {
-		if page, err = s.readPage(ctx, from, to, page[:0]); err != nil {
+	return sqlrows.Lines("sqlite", from, to, h.Size, func(from uint64) ([]store.Line, error) {
+		var err error
+		page, err = s.readPage(ctx, from, to, page[:0])
+		return page, err
+	}, func(l store.Line) error {
+		if err := s.check(ctx); err != nil {
 			return err
 		}
-		if len(page) == 0 {
-			return fmt.Errorf("sqlite: entry %d is missing below the head of %d: %w", from, h.Size, store.ErrCorrupt)
-		}
-		for _, l := range page {
-			if l.Seq != from {
-				return fmt.Errorf("sqlite: entry %d is missing below the head of %d: %w", from, h.Size, store.ErrCorrupt)
-			}
-			if err := s.check(ctx); err != nil {
-				return err
-			}
-			if err := fn(l); err != nil {
-				return err
-			}
-			from++
-		}
-	}
-	return nil
+		return fn(l)
+	})
 }
 
 // readPage appends to page the entries in [from, to), at most a page.
@@ -153,15 +122,14 @@ func (s *Store) readPage(ctx context.Context, from, to uint64, page []store.Line
 	defer rs.Close()
 	for rs.Next() {
 		var (
-			seq  int64
-			leaf []byte
-			l    store.Line
+			seq        int64
+			leaf, line []byte
 		)
-		if err := rs.Scan(&seq, &leaf, &l.Bytes); err != nil {
+		if err := rs.Scan(&seq, &leaf, &line); err != nil {
 			return nil, fmt.Errorf("sqlite: reading entries from %d: %w", from, err)
 		}
-		l.Seq = uint64(seq)
-		if err := setLeaf(&l, leaf); err != nil {
+		l, err := sqlrows.Line(seq, leaf, line)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
 		page = append(page, l)
@@ -182,21 +150,22 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	if len(indexes) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(indexes))
-	for _, idx := range indexes {
-		seq, _, ok := sqlrows.HashEntry(idx)
-		if !ok {
-			return nil, fmt.Errorf("sqlite: hash %d is outside every tree: %w", idx, store.ErrNotFound)
-		}
-		args = append(args, int64(seq))
+	seqs, err := sqlrows.HashSeqs(indexes)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	type stored struct{ leaf, nodes []byte }
-	found := make(map[uint64]stored, len(args))
+	args := make([]any, 0, 2*len(seqs))
+	for range 2 {
+		for _, seq := range seqs {
+			args = append(args, seq)
+		}
+	}
+	found := make(map[uint64]sqlrows.Stored, len(seqs))
 	// The entries' hashes and, for the entries a prune deleted, those
 	// pruned_hashes keeps.
-	in := `(?` + strings.Repeat(",?", len(args)-1) + `)`
+	in := `(?` + strings.Repeat(",?", len(seqs)-1) + `)`
 	q := `SELECT seq, leaf, nodes FROM entries WHERE seq IN ` + in + ` UNION ALL SELECT seq, leaf, nodes FROM pruned_hashes WHERE seq IN ` + in
-	rs, err := s.r.QueryContext(ctx, q, append(args, args...)...)
+	rs, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 	}
@@ -204,9 +173,9 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	for rs.Next() {
 		var (
 			seq int64
-			st  stored
+			st  sqlrows.Stored
 		)
-		if err := rs.Scan(&seq, &st.leaf, &st.nodes); err != nil {
+		if err := rs.Scan(&seq, &st.Leaf, &st.Nodes); err != nil {
 			return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 		}
 		found[uint64(seq)] = st
@@ -214,26 +183,11 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, idx := range indexes {
-		seq, level, _ := sqlrows.HashEntry(idx)
-		st, ok := found[seq]
-		if !ok {
-			return nil, fmt.Errorf("sqlite: hash %d (entry %d) is outside the committed tree: %w", idx, seq, store.ErrNotFound)
-		}
-		h := st.leaf
-		if level > 0 {
-			if len(st.nodes) < level*tlog.HashSize {
-				return nil, fmt.Errorf("sqlite: entry %d stores %d bytes of tree hashes, not hash %d of level %d: %w", seq, len(st.nodes), idx, level, store.ErrCorrupt)
-			}
-			h = st.nodes[(level-1)*tlog.HashSize : level*tlog.HashSize]
-		}
-		if len(h) != tlog.HashSize {
-			return nil, fmt.Errorf("sqlite: entry %d has a leaf of %d bytes: %w", seq, len(h), store.ErrCorrupt)
-		}
-		copy(out[i][:], h)
+	hs, err := sqlrows.Hashes(indexes, found)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return out, nil
+	return hs, nil
 }
 
 // BatchEnd returns the smallest size >= size at which a committed batch
