@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/sealog/sealog/format"
 	"github.com/sealog/sealog/store"
 	"github.com/sealog/sealog/store/postgres"
@@ -81,4 +83,39 @@ func equal(a, b [][]byte) bool {
 		}
 	}
 	return true
+}
+
+// TestCorruptLeafRefused: a leaf column that is not 32 bytes (possible
+// only once the table's CHECK constraint is dropped, outside sealog) is
+// refused as corrupt by every read that returns it, never truncated to a
+// hash.
+func TestCorruptLeafRefused(t *testing.T) {
+	d := dsn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	meta := storetest.Metadata()
+	schema := newSchema(t, d)
+	s := open(t, d, schema, postgres.Options{Origin: meta.Origin, Key: meta.Key})
+	defer s.Close()
+	if _, err := s.Append(ctx, storetest.NewBuilder("w").Batch(6)); err != nil {
+		t.Fatal(err)
+	}
+	entries := table(schema, "entries")
+	for _, q := range []string{
+		`ALTER TABLE ` + entries + ` DROP CONSTRAINT entries_leaf_check`,
+		`UPDATE ` + entries + ` SET leaf = leaf || '\x00'::bytea WHERE seq = 4`,
+	} {
+		if err := execSQL(ctx, d, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hs, err := s.ReadHashes(ctx, []int64{tlog.StoredHashIndex(0, 4)}); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("ReadHashes of a 33-byte leaf = %x, %v; want ErrCorrupt", hs, err)
+	}
+	if l, err := s.ReadLine(ctx, 4); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("ReadLine of a 33-byte leaf = %+v, %v; want ErrCorrupt", l, err)
+	}
+	if err := s.ReadLines(ctx, 0, 6, func(store.Line) error { return nil }); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("ReadLines over a 33-byte leaf: %v; want ErrCorrupt", err)
+	}
 }
