@@ -37,13 +37,19 @@ const DefaultWriterLease = 20 * time.Millisecond
 const leaseIdle = 2 * time.Millisecond
 
 // leaseWaits is how many lease times a Store waits for the lease before
-// it appends without it; it then takes none for leaseSkip. A holder that
-// stopped (a frozen process, a stuck network) keeps its session, and its
-// lock, alive: the others must not wait for it, only race as before.
+// it appends without it; it then takes none for leaseSkip, twice as long
+// after each further wait in vain, up to leaseSkipMax, until it has the
+// lease again. A holder that stopped (a frozen process, a stuck network)
+// keeps its session, and its lock, alive: the others must not wait for
+// it, only race as before, and must not stall their appends for a wait
+// every second while it lasts.
 const (
-	leaseWaits = 10
-	leaseSkip  = time.Second
+	leaseWaits   = 10
+	leaseSkipMax = time.Minute
 )
+
+// leaseSkip is the first pause after a wait in vain; tests shorten it.
+var leaseSkip = time.Second
 
 // writerLease is a Store's hold on the writer lease: the connection whose
 // session holds the advisory lock, when it was taken, and the timer that
@@ -57,8 +63,8 @@ type writerLease struct {
 // takeLease waits for the writer lease, unless the Store holds it or
 // takes none, for up to leaseWaits lease times. If it cannot have it
 // then, or cannot take it at all, the Store appends without it, and
-// takes none for leaseSkip: the lease is an optimisation, and never fails
-// or stalls an append. s.appendMu is held.
+// takes none for a while (skipLease): the lease is an optimisation, and
+// never fails or stalls an append. s.appendMu is held.
 func (s *Store) takeLease(ctx context.Context) {
 	if s.leaseFor < 0 {
 		return
@@ -72,7 +78,7 @@ func (s *Store) takeLease(ctx context.Context) {
 	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		s.leaseSkipUntil = time.Now().Add(leaseSkip)
+		s.skipLease()
 		return
 	}
 	// lock_timeout bounds the wait; SET LOCAL keeps it to this
@@ -90,9 +96,10 @@ func (s *Store) takeLease(ctx context.Context) {
 		}
 		cancel()
 		c.Release()
-		s.leaseSkipUntil = time.Now().Add(leaseSkip)
+		s.skipLease()
 		return
 	}
+	s.leaseMisses = 0
 	l := writerLease{conn: c, since: time.Now()}
 	l.idle = time.AfterFunc(time.Hour, func() {
 		s.appendMu.Lock()
@@ -103,6 +110,18 @@ func (s *Store) takeLease(ctx context.Context) {
 	})
 	l.idle.Stop() // armed by afterAppend
 	s.lease = l
+}
+
+// skipLease takes no lease for a while after a wait for it in vain:
+// leaseSkip, doubled for each such wait since the lease was last held,
+// at most leaseSkipMax. s.appendMu is held.
+func (s *Store) skipLease() {
+	s.leaseMisses++
+	pause := leaseSkipMax
+	if n := s.leaseMisses - 1; n < 16 {
+		pause = min(leaseSkip<<n, leaseSkipMax)
+	}
+	s.leaseSkipUntil = time.Now().Add(pause)
 }
 
 // leaseName names the lease's advisory lock (hashed by the server).

@@ -212,3 +212,58 @@ func TestWriterLeaseHeldByAStrangerDoesNotStall(t *testing.T) {
 		t.Fatalf("advisory locks held: %v, want only the stranger's", held)
 	}
 }
+
+// TestWriterLeaseBacksOff: while a stranger holds the lease's lock, a
+// Store waits for it less and less often (twice as long a pause after
+// each wait in vain), so that appends are not stalled by a wait every
+// pause; a fixed pause made it wait about once per 30 ms here, some 50
+// times in 1.5 s.
+func TestWriterLeaseBacksOff(t *testing.T) {
+	defer postgres.ShortLeaseSkip(10 * time.Millisecond)()
+	d := dsn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	skey, vkey := testkit.Keys("lease backoff", "lease.example/log")
+	k, err := sealog.ParseKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := newSchema(t, d)
+	// A lease of 2 ms: each wait for it lasts 20 ms (leaseWaits of them).
+	st := open(t, d, schema, postgres.Options{Origin: "lease.example/log", Key: vkey, WriterLease: 2 * time.Millisecond})
+	l, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand("lease backoff")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	frozen, err := pgx.Connect(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frozen.Close(ctx)
+	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; n++ {
+		if _, err := l.Append(ctx, sealog.Event{Kind: "while frozen", Payload: map[string]int{"i": n}}); err != nil {
+			t.Fatalf("append %d: %v", n, err)
+		}
+	}
+	// Pauses of 10, 20, 40, ... 1280 ms after waits of 20 ms: at most
+	// about 9 waits in 1.5 s.
+	if m := postgres.LeaseMisses(st); m < 2 || m > 12 {
+		t.Fatalf("%d waits for the lease in vain during %d appends in 1.5 s; want 2 to 12 (a pause that doubles)", m, n)
+	}
+	// Once the stranger lets go, the Store takes the lease again, and
+	// its count of waits in vain starts over.
+	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, "the lease taken again", func() bool {
+		if _, err := l.Append(ctx, sealog.Event{Kind: "after"}); err != nil {
+			t.Fatal(err)
+		}
+		return postgres.LeaseMisses(st) == 0
+	})
+}

@@ -39,6 +39,7 @@ type Store struct {
 	leaseFor       time.Duration // see lease.go; negative: no lease
 	lease          writerLease   // guarded by appendMu
 	leaseSkipUntil time.Time     // no lease taken before then (lease.go); guarded by appendMu
+	leaseMisses    int           // waits for the lease in vain since it was last held; guarded by appendMu
 }
 
 var _ store.Store = (*Store)(nil)
