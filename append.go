@@ -135,7 +135,7 @@ func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
 		return nil, p.l.wrapErr(err)
 	}
 	rs := make([]Receipt, p.n)
-	note := string(res.Checkpoint)
+	note := res.Checkpoint
 	t := time.Unix(0, res.Time).UTC()
 	for i := range rs {
 		seq := res.First + uint64(i)

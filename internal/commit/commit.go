@@ -148,7 +148,7 @@ type request struct {
 	time   int64
 	leaves []tlog.Hash
 	size   uint64 // tree size of the batch's checkpoint
-	note   []byte // the batch's signed checkpoint
+	note   string // the batch's signed checkpoint, one string shared by its requests
 	err    error
 }
 
@@ -196,7 +196,7 @@ type Result struct {
 	Time       int64       // the events' time (Unix ns)
 	Leaves     []tlog.Hash // one per event
 	Size       uint64      // the tree size of Checkpoint
-	Checkpoint []byte      // the batch's signed checkpoint
+	Checkpoint string      // the batch's signed checkpoint (shared by its requests)
 }
 
 // Future is a submitted request on its way to the store.

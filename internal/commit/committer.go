@@ -204,8 +204,9 @@ func (s *sequencer) settle(bd *builder) (bool, error) {
 // returns the state after it. durable says it is committed already (not
 // staged: the syncer counts those).
 func (s *sequencer) committedOK(bd *builder, durable bool) *state {
+	note := string(bd.b.Checkpoint) // once per batch: each receipt holds it
 	for _, r := range bd.reqs {
-		r.size, r.note = bd.cur.size(), bd.b.Checkpoint
+		r.size, r.note = bd.cur.size(), note
 	}
 	if durable {
 		s.c.stats.Batches.Add(1)
@@ -226,7 +227,7 @@ func (s *sequencer) complete(bd *builder) {
 			fn(tlog.StoredHashIndex(0, int64(bd.b.First)), bd.b.Hashes)
 		}
 		if fn := s.c.cfg.Committed; fn != nil {
-			fn(bd.reqs[0].size, bd.reqs[0].note)
+			fn(bd.reqs[0].size, bd.b.Checkpoint)
 		}
 	}
 	for _, r := range bd.reqs {
