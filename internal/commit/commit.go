@@ -147,8 +147,9 @@ type request struct {
 	first  uint64 // seq of evs[0]
 	time   int64
 	leaves []tlog.Hash
-	size   uint64 // tree size of the batch's checkpoint
-	note   string // the batch's signed checkpoint, one string shared by its requests
+	leaf   [1]tlog.Hash // leaves' storage for a request of one event: one allocation fewer per Append
+	size   uint64       // tree size of the batch's checkpoint
+	note   string       // the batch's signed checkpoint, one string shared by its requests
 	err    error
 }
 
@@ -230,7 +231,13 @@ func (c *Committer) Submit(ctx context.Context, evs []Event, erase *store.Erasur
 	if err := c.failure(); err != nil {
 		return nil, err
 	}
-	return c.submit(ctx, &request{evs: evs, erase: erase, done: make(chan struct{}), leaves: make([]tlog.Hash, 0, len(evs))})
+	r := &request{evs: evs, erase: erase, done: make(chan struct{})}
+	if len(evs) == 1 {
+		r.leaves = r.leaf[:0]
+	} else {
+		r.leaves = make([]tlog.Hash, 0, len(evs))
+	}
+	return c.submit(ctx, r)
 }
 
 func (c *Committer) submit(ctx context.Context, r *request) (*Future, error) {
