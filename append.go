@@ -23,7 +23,12 @@ import (
 // recorded; if it is done while the commit is under way, Append returns
 // early and the event may still be committed.
 func (l *Log) Append(ctx context.Context, ev Event) (Receipt, error) {
-	rs, err := l.submit(ctx, []Event{ev})
+	p, err := l.Submit(ctx, []Event{ev})
+	if err != nil {
+		return Receipt{}, err
+	}
+	var one [1]Receipt // on the stack: no slice allocated for one receipt
+	rs, err := p.wait(ctx, one[:0])
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -125,28 +130,39 @@ func (p *Pending) Wait(ctx context.Context) ([]Receipt, error) {
 	if p.f == nil {
 		return nil, nil
 	}
-	select {
-	case <-p.f.Done():
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w (the events were handed to the log and may still be committed)", ctx.Err())
+	return p.wait(ctx, make([]Receipt, 0, p.n))
+}
+
+// wait is Wait, appending the receipts to rs.
+func (p *Pending) wait(ctx context.Context, rs []Receipt) ([]Receipt, error) {
+	if p.f == nil {
+		return rs, nil
+	}
+	if d := ctx.Done(); d == nil {
+		<-p.f.Done() // a context that is never done: no select
+	} else {
+		select {
+		case <-p.f.Done():
+		case <-d:
+			return nil, fmt.Errorf("%w (the events were handed to the log and may still be committed)", ctx.Err())
+		}
 	}
 	res, err := p.f.Result()
 	if err != nil {
 		return nil, p.l.wrapErr(err)
 	}
-	rs := make([]Receipt, p.n)
-	note := res.Checkpoint
 	t := time.Unix(0, res.Time).UTC()
-	for i := range rs {
+	for i := range p.n {
 		seq := res.First + uint64(i)
-		rs[i] = Receipt{Seq: seq, Time: t, LeafHash: res.Leaves[i], Checkpoint: note}
+		r := Receipt{Seq: seq, Time: t, LeafHash: res.Leaves[i], Checkpoint: res.Checkpoint}
 		if p.l.opts.ReceiptProofs {
 			proof, err := tlog.ProveRecord(int64(res.Size), int64(seq), p.l.HashReader(ctx))
 			if err != nil {
 				return nil, fmt.Errorf("sealog: entry %d was committed, but its inclusion proof failed: %w", seq, err)
 			}
-			rs[i].Proof = proof
+			r.Proof = proof
 		}
+		rs = append(rs, r)
 	}
 	return rs, nil
 }
