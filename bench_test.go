@@ -68,34 +68,13 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			var next atomic.Int64
-			lat := make([][]time.Duration, c)
 			b.SetBytes(int64(len(evs[0].Payload.(json.RawMessage))))
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for g := 0; g < c; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
-							b.Error(err)
-							return
-						}
-						lat[g] = append(lat[g], time.Since(t0))
-					}
-				}()
-			}
-			wg.Wait()
-			el := time.Since(start)
-			b.StopTimer()
+			lat, el := runCallers(b, c, func(_ int, i int64) error {
+				_, err := l.Append(ctx, evs[i%int64(len(evs))])
+				return err
+			})
 			b.ReportMetric(float64(b.N)/el.Seconds(), "entries/s")
 			if st := l.Stats(); st.Batches > 0 {
 				b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
@@ -464,34 +443,20 @@ func BenchmarkGroupCommitFloor(b *testing.B) {
 					}
 				}
 			}()
-			var next atomic.Int64
-			lat := make([][]time.Duration, c)
+			ws := make([]chan error, c) // one per caller, made before the timer
+			for g := range ws {
+				ws[g] = make(chan error, 1)
+			}
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for g := 0; g < c; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					w := make(chan error, 1)
-					for next.Add(1) <= int64(b.N) {
-						t0 := time.Now()
-						mu.Lock()
-						waiting = append(waiting, w)
-						queued.Signal()
-						mu.Unlock()
-						if err := <-w; err != nil {
-							b.Error(err)
-							return
-						}
-						lat[g] = append(lat[g], time.Since(t0))
-					}
-				}()
-			}
-			wg.Wait()
-			el := time.Since(start)
-			b.StopTimer()
+			lat, el := runCallers(b, c, func(g int, _ int64) error {
+				w := ws[g]
+				mu.Lock()
+				waiting = append(waiting, w)
+				queued.Signal()
+				mu.Unlock()
+				return <-w
+			})
 			mu.Lock()
 			done = true
 			queued.Signal()
@@ -503,6 +468,39 @@ func BenchmarkGroupCommitFloor(b *testing.B) {
 			reportLatency(b, lat)
 		})
 	}
+}
+
+// runCallers runs c goroutines that call fn(g, i), g the goroutine's
+// number, for i from 0 to b.N-1 between them, one call at a time each,
+// and returns each goroutine's latencies and the time it all took. The
+// timer is stopped when it returns.
+func runCallers(b *testing.B, c int, fn func(g int, i int64) error) ([][]time.Duration, time.Duration) {
+	var next atomic.Int64
+	lat := make([][]time.Duration, c)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if err := fn(g, i); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[g] = append(lat[g], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	return lat, el
 }
 
 // reportLatency reports the p50 and p99 of the latencies each appender

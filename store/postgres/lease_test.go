@@ -179,27 +179,7 @@ func TestWriterLeaseHeldByAStrangerDoesNotStall(t *testing.T) {
 	d := dsn(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	skey, vkey := testkit.Keys("lease stranger", "lease.example/log")
-	k, err := sealog.ParseKey(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := newSchema(t, d)
-	st := open(t, d, schema, postgres.Options{Origin: "lease.example/log", Key: vkey})
-	l, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand("lease stranger")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	frozen, err := pgx.Connect(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer frozen.Close(ctx)
-	// The lock the Store's leaseName names.
-	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
-		t.Fatal(err)
-	}
+	l, _, _ := strangerHoldsLease(t, ctx, d, "lease stranger", postgres.Options{})
 	for i := range 20 {
 		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := l.Append(actx, sealog.Event{Kind: "while frozen", Payload: map[string]int{"i": i}})
@@ -223,27 +203,9 @@ func TestWriterLeaseBacksOff(t *testing.T) {
 	d := dsn(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	skey, vkey := testkit.Keys("lease backoff", "lease.example/log")
-	k, err := sealog.ParseKey(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := newSchema(t, d)
 	// A lease of 2 ms: each wait for it lasts 20 ms (leaseWaits of them).
-	st := open(t, d, schema, postgres.Options{Origin: "lease.example/log", Key: vkey, WriterLease: 2 * time.Millisecond})
-	l, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand("lease backoff")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	frozen, err := pgx.Connect(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer frozen.Close(ctx)
-	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
-		t.Fatal(err)
-	}
+	l, st, frozen := strangerHoldsLease(t, ctx, d, "lease backoff", postgres.Options{WriterLease: 2 * time.Millisecond})
+	schema := st.Schema()
 	n := 0
 	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; n++ {
 		if _, err := l.Append(ctx, sealog.Event{Kind: "while frozen", Payload: map[string]int{"i": n}}); err != nil {
@@ -266,4 +228,34 @@ func TestWriterLeaseBacksOff(t *testing.T) {
 		}
 		return postgres.LeaseMisses(st) == 0
 	})
+}
+
+// strangerHoldsLease opens a Log on a new schema with opts and has
+// another session (the returned connection) take the lock the Store's
+// writer lease names, as a frozen process would hold it. All are closed
+// when the test ends.
+func strangerHoldsLease(t *testing.T, ctx context.Context, d, seed string, opts postgres.Options) (*sealog.Log, *postgres.Store, *pgx.Conn) {
+	t.Helper()
+	skey, vkey := testkit.Keys(seed, "lease.example/log")
+	k, err := sealog.ParseKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := newSchema(t, d)
+	opts.Origin, opts.Key = "lease.example/log", vkey
+	st := open(t, d, schema, opts)
+	l, err := sealog.New(ctx, st, sealog.Options{Key: k, Rand: testkit.Rand(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	frozen, err := pgx.Connect(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { frozen.Close(context.Background()) })
+	if _, err := frozen.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "sealog writer lease "+schema); err != nil {
+		t.Fatal(err)
+	}
+	return l, st, frozen
 }
