@@ -6,18 +6,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/sealog/sealog/store"
-	"github.com/sealog/sealog/store/file"
-	"github.com/sealog/sealog/store/memstore"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sealog/sealog/internal/testkit"
+	"github.com/sealog/sealog/store"
+	"github.com/sealog/sealog/store/file"
+	"github.com/sealog/sealog/store/memstore"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -71,7 +72,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.SetBytes(int64(len(evs[0].Payload.(json.RawMessage))))
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			lat, el := runCallers(b, c, func(_ int, i int64) error {
+			lat, el := testkit.RunCallers(b, c, func(_ int, i int64) error {
 				_, err := l.Append(ctx, evs[i%int64(len(evs))])
 				return err
 			})
@@ -350,27 +351,10 @@ func BenchmarkEngine(b *testing.B) {
 // in.
 func appendAll(b *testing.B, evs []Event, callers int, logs ...*Log) {
 	ctx := context.Background()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for _, l := range logs {
-		for range callers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(b.N) {
-						return
-					}
-					if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
+	testkit.RunCallers(b, callers*len(logs), func(g int, i int64) error {
+		_, err := logs[g%len(logs)].Append(ctx, evs[i%int64(len(evs))])
+		return err
+	})
 }
 
 // BenchmarkGroupCommitFloor is BenchmarkAppend's ceiling on the disk: the
@@ -449,7 +433,7 @@ func BenchmarkGroupCommitFloor(b *testing.B) {
 			}
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			lat, el := runCallers(b, c, func(g int, _ int64) error {
+			lat, el := testkit.RunCallers(b, c, func(g int, _ int64) error {
 				w := ws[g]
 				mu.Lock()
 				waiting = append(waiting, w)
@@ -468,39 +452,6 @@ func BenchmarkGroupCommitFloor(b *testing.B) {
 			reportLatency(b, lat)
 		})
 	}
-}
-
-// runCallers runs c goroutines that call fn(g, i), g the goroutine's
-// number, for i from 0 to b.N-1 between them, one call at a time each,
-// and returns each goroutine's latencies and the time it all took. The
-// timer is stopped when it returns.
-func runCallers(b *testing.B, c int, fn func(g int, i int64) error) ([][]time.Duration, time.Duration) {
-	var next atomic.Int64
-	lat := make([][]time.Duration, c)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for g := range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				if err := fn(g, i); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[g] = append(lat[g], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	b.StopTimer()
-	return lat, el
 }
 
 // reportLatency reports the p50 and p99 of the latencies each appender

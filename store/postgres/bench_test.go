@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,31 +56,11 @@ func runAppenders(b *testing.B, c int, logs ...*sealog.Log) {
 		evs[i] = benchEvent(uint64(i))
 	}
 	ctx := context.Background()
-	var next atomic.Int64
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, l := range logs {
-		for range c {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(b.N) {
-						return
-					}
-					if _, err := l.Append(ctx, evs[i%int64(len(evs))]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	el := time.Since(start)
-	b.StopTimer()
+	_, el := testkit.RunCallers(b, c*len(logs), func(g int, i int64) error {
+		_, err := logs[g%len(logs)].Append(ctx, evs[i%int64(len(evs))])
+		return err
+	})
 	var st sealog.Stats
 	for _, l := range logs {
 		s := l.Stats()
