@@ -111,7 +111,7 @@ func Hashes(indexes []int64, found map[uint64]Stored) ([]tlog.Hash, error) {
 		}
 		h := st.Leaf
 		if level > 0 {
-			if len(st.Nodes) < level*tlog.HashSize {
+			if len(st.Nodes)%tlog.HashSize != 0 || len(st.Nodes) < level*tlog.HashSize {
 				return nil, fmt.Errorf("entry %d stores %d bytes of tree hashes, not hash %d of level %d: %w", seq, len(st.Nodes), idx, level, store.ErrCorrupt)
 			}
 			h = st.Nodes[(level-1)*tlog.HashSize : level*tlog.HashSize]

@@ -134,8 +134,12 @@ func TestHashes(t *testing.T) {
 	if _, err := HashSeqs([]int64{-1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a negative index: %v, want ErrNotFound", err)
 	}
-	bad := map[uint64]Stored{0: {Leaf: h(1)[:31]}, 1: {Leaf: h(2), Nodes: h(3)[:20]}}
-	for _, i := range []int64{tlog.StoredHashIndex(0, 0), tlog.StoredHashIndex(1, 0)} {
+	bad := map[uint64]Stored{
+		0: {Leaf: h(1)[:31]},
+		1: {Leaf: h(2), Nodes: h(3)[:20]},
+		3: {Leaf: h(4), Nodes: append(h(5), 9)}, // 33 bytes: not whole hashes
+	}
+	for _, i := range []int64{tlog.StoredHashIndex(0, 0), tlog.StoredHashIndex(1, 0), tlog.StoredHashIndex(1, 1)} {
 		if _, err := Hashes([]int64{i}, bad); !errors.Is(err, store.ErrCorrupt) {
 			t.Errorf("a short stored hash at %d: %v, want ErrCorrupt", i, err)
 		}

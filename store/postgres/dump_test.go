@@ -85,10 +85,10 @@ func equal(a, b [][]byte) bool {
 	return true
 }
 
-// TestCorruptLeafRefused: a leaf column that is not 32 bytes (possible
-// only once the table's CHECK constraint is dropped, outside sealog) is
-// refused as corrupt by every read that returns it, never truncated to a
-// hash.
+// TestCorruptLeafRefused: a leaf column that is not 32 bytes, or a nodes
+// column that is not whole hashes (possible only once the table's CHECK
+// constraints are dropped, outside sealog), is refused as corrupt by
+// every read that returns it, never cut to a hash.
 func TestCorruptLeafRefused(t *testing.T) {
 	d := dsn(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -104,6 +104,8 @@ func TestCorruptLeafRefused(t *testing.T) {
 	for _, q := range []string{
 		`ALTER TABLE ` + entries + ` DROP CONSTRAINT entries_leaf_check`,
 		`UPDATE ` + entries + ` SET leaf = leaf || '\x00'::bytea WHERE seq = 4`,
+		`ALTER TABLE ` + entries + ` DROP CONSTRAINT entries_nodes_check`,
+		`UPDATE ` + entries + ` SET nodes = nodes || '\x00'::bytea WHERE seq = 5`,
 	} {
 		if err := execSQL(ctx, d, q); err != nil {
 			t.Fatal(err)
@@ -111,6 +113,10 @@ func TestCorruptLeafRefused(t *testing.T) {
 	}
 	if hs, err := s.ReadHashes(ctx, []int64{tlog.StoredHashIndex(0, 4)}); !errors.Is(err, store.ErrCorrupt) {
 		t.Errorf("ReadHashes of a 33-byte leaf = %x, %v; want ErrCorrupt", hs, err)
+	}
+	// Entry 5 stores the level-1 hash over entries 4 and 5: now 33 bytes.
+	if hs, err := s.ReadHashes(ctx, []int64{tlog.StoredHashIndex(1, 2)}); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("ReadHashes of 33 bytes of tree hashes = %x, %v; want ErrCorrupt", hs, err)
 	}
 	if l, err := s.ReadLine(ctx, 4); !errors.Is(err, store.ErrCorrupt) {
 		t.Errorf("ReadLine of a 33-byte leaf = %+v, %v; want ErrCorrupt", l, err)
