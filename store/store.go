@@ -179,16 +179,3 @@ type hashReader struct {
 func (h hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return h.s.ReadHashes(h.ctx, indexes)
 }
-
-// Stager is implemented by a store that can write a batch while the batch
-// before it is still being made durable: the file store, whose fdatasync
-// then overlaps the next batch's write. Stage is Append in two halves: it
-// returns once the batch is ordered after every batch staged before it
-// (with the same conditional rule, counting staged batches), and wait
-// returns once it is durable and visible, with Append's results. Waits are
-// called in staging order. A batch is never durable before the batches
-// staged ahead of it; if one wait fails, the store is poisoned and every
-// later wait fails. The engine uses Stage when a store has it.
-type Stager interface {
-	Stage(ctx context.Context, b *Batch) (wait func() (Head, error), err error)
-}

@@ -90,8 +90,7 @@ type Committer struct {
 	reqs    chan *request
 	done    chan struct{} // closed when the sequencer and committer have stopped
 
-	failMu sync.Mutex
-	failed error // set on ErrPoisoned: the engine refuses appends until restarted
+	failed atomic.Pointer[error] // set on ErrPoisoned: the engine refuses appends until restarted; read twice per append, so no lock
 
 	// active counts requests submitted and not yet answered, so that the
 	// sequencer knows whether more are on their way (see gather), and so
@@ -296,18 +295,15 @@ func (c *Committer) Done() <-chan struct{} { return c.done }
 func (c *Committer) Pending() int { return int(c.active.Load()) }
 
 func (c *Committer) fail(err error) {
-	c.failMu.Lock()
-	if c.failed == nil {
-		c.failed = err
-	}
-	c.failMu.Unlock()
+	c.failed.CompareAndSwap(nil, &err)
 }
 
 // failure returns the error that stopped the engine, if any.
 func (c *Committer) failure() error {
-	c.failMu.Lock()
-	defer c.failMu.Unlock()
-	return c.failed
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // answer completes a request.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,7 +52,10 @@ func newSigner(t testing.TB) (*fakeSigner, note.Verifier, store.Metadata) {
 // start starts a committer on a new handle of db.
 func start(t testing.TB, db *memstore.DB, signer note.Signer, cfg Config) *Committer {
 	t.Helper()
-	cfg.Store, cfg.Origin, cfg.Signer = db.Open(), origin, signer
+	if cfg.Store == nil {
+		cfg.Store = db.Open()
+	}
+	cfg.Origin, cfg.Signer = origin, signer
 	if cfg.Clock == nil {
 		cfg.Clock = testkit.Clock(time.Microsecond)
 	}
@@ -86,6 +90,29 @@ func events(n int) []Event {
 }
 
 // submit submits one request and waits for it, with a deadline.
+// appendConcurrently runs callers goroutines that each append each
+// single events one at a time, waiting for each, and calls check (from
+// those goroutines) with every result.
+func appendConcurrently(t *testing.T, c *Committer, callers, each int, check func(Result)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for g := 0; g < callers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				r, err := submit(t, c, events(1), nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				check(r)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func submit(t testing.TB, c *Committer, evs []Event, erase *store.Erasure) (Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -13,19 +13,20 @@ import (
 )
 
 // commitLoop is the committer goroutine: it takes each closed batch as
-// soon as it is free, appends it to the store (stages it, for a store
-// that is a store.Stager), and hands it to the syncer goroutine, which
-// waits for it to be durable and answers its callers. So with a Stager the
-// next batch is written while this one's fsync runs. The committer owns
-// committed, the state of the log after its last append (nil when
-// unknown, after a failure: it is then reloaded from the store before the
-// next append).
+// soon as it is free, appends it to the store, and answers its callers
+// before it takes the next one, so that they can join that one (gather).
+// The committer owns committed, the state of the log after its last
+// append (nil when unknown, after a failure: it is then reloaded from the
+// store before the next append).
+//
+// One batch is in the store at a time, even for the file store, which
+// could write the next batch while this one's fdatasync runs: callers
+// that each wait for their own append then fall into two halves that
+// alternate, each waiting for two fdatasyncs, and that halves what a
+// group commit can do (BenchmarkGroupCommitFloor, groups=two against
+// groups=one; docs/PERFORMANCE.md).
 func (s *sequencer) commitLoop() {
 	defer close(s.c.done)
-	syncs := make(chan inFlight) // unbuffered: one batch in its fsync, the next staged behind it
-	synced := make(chan struct{})
-	go s.syncLoop(syncs, synced)
-	defer func() { close(syncs); <-synced }()
 	for {
 		select {
 		case s.idle <- s.committed:
@@ -38,76 +39,26 @@ func (s *sequencer) commitLoop() {
 		if bd == nil {
 			continue
 		}
-		var wait func() (store.Head, error)
-		s.committed, wait = s.commitBatch(bd)
-		if wait == nil && s.syncing.Load() == 0 {
-			// Nothing to wait for and nothing before it to answer
-			// first (a store that is no Stager): answer here, before the sequencer
-			// closes the next batch, so that these callers can join it
-			// (gather) rather than wait a whole commit for the one after.
-			s.complete(bd)
-			continue
-		}
-		s.inflight.Add(1)
-		s.syncing.Add(1)
-		syncs <- inFlight{bd, wait}
+		s.committed = s.commitBatch(bd)
+		s.complete(bd)
 	}
 }
 
-// inFlight is a batch on its way to durability: wait, if not nil, returns
-// once it is durable.
-type inFlight struct {
-	bd   *builder
-	wait func() (store.Head, error)
-}
-
-// syncLoop is the syncer goroutine: it waits for each batch to be durable,
-// in order, and answers its callers.
-func (s *sequencer) syncLoop(in chan inFlight, done chan struct{}) {
-	defer close(done)
-	for f := range in {
-		if f.wait != nil {
-			t0 := time.Now()
-			_, err := f.wait()
-			s.c.stats.StoreNanos.Add(int64(time.Since(t0)))
-			if err != nil {
-				if errors.Is(err, store.ErrPoisoned) {
-					s.c.fail(err)
-				}
-				s.c.log.Error("a staged batch did not become durable", "first", f.bd.b.First, "error", err)
-				for _, r := range f.bd.reqs {
-					r.err = err
-				}
-				s.c.stats.Failures.Add(1)
-			} else {
-				s.c.stats.Batches.Add(1)
-				s.c.stats.Entries.Add(int64(len(f.bd.b.Ends)))
-			}
-		}
-		s.complete(f.bd)
-		s.syncing.Add(-1)
-		s.inflight.Done()
-	}
-}
-
-// commitBatch appends (or stages) bd in the store, re-sequencing it after
-// conflicts, and returns the state after it (nil if unknown) and, for a
-// staged batch, the wait for its durability. On failure it sets each
-// request's err; on success their results.
-func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)) {
+// commitBatch appends bd to the store, re-sequencing it after conflicts,
+// and returns the state after it (nil if unknown). On failure it sets
+// each request's err; on success their results.
+func (s *sequencer) commitBatch(bd *builder) *state {
 	c := s.c
 	committed := s.committed
-	fail := func(err error) (*state, func() (store.Head, error)) {
+	fail := func(err error) *state {
 		for _, r := range bd.reqs {
 			r.err = err
 		}
 		c.stats.Failures.Add(1)
-		return nil, nil
+		return nil
 	}
-	stager, _ := c.cfg.Store.(store.Stager)
 	for attempt := 0; ; attempt++ {
 		if committed == nil {
-			s.inflight.Wait() // the store's state once the staged batches settle
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommitTimeout)
 			st, err := loadState(ctx, c.cfg.Store, c.knownSigners())
 			cancel()
@@ -127,20 +78,14 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommitTimeout)
-		var err error
-		var wait func() (store.Head, error)
-		if stager != nil {
-			wait, err = stager.Stage(ctx, &bd.b)
-		} else {
-			t0 := time.Now()
-			_, err = c.cfg.Store.Append(ctx, &bd.b)
-			c.stats.StoreNanos.Add(int64(time.Since(t0)))
-		}
+		t0 := time.Now()
+		_, err := c.cfg.Store.Append(ctx, &bd.b)
+		c.stats.StoreNanos.Add(int64(time.Since(t0)))
 		cancel()
 		var conflict *store.ConflictError
 		switch {
 		case err == nil:
-			return s.committedOK(bd, wait == nil), wait
+			return s.committedOK(bd)
 		case errors.As(err, &conflict):
 			c.stats.Conflicts.Add(1)
 			if attempt >= c.cfg.MaxRetries {
@@ -157,14 +102,12 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 				time.Sleep(backoff(attempt))
 			}
 		case errors.Is(err, store.ErrPoisoned):
-			s.inflight.Wait()
 			// The store cannot tell what reached the disk: stop until
 			// reopened, which recovers.
 			c.fail(err)
 			c.log.Error("the store refuses writes; appends fail until the log is reopened", "error", err)
 			return fail(err)
 		default:
-			s.inflight.Wait() // settle against the store once staged batches are durable
 			ok, serr := s.settle(bd)
 			if serr != nil {
 				c.log.Error("append failed and its outcome is unknown", "first", bd.b.First, "error", err, "settle", serr)
@@ -172,7 +115,7 @@ func (s *sequencer) commitBatch(bd *builder) (*state, func() (store.Head, error)
 			}
 			if ok {
 				c.log.Warn("append reported an error but the batch is committed", "first", bd.b.First, "error", err)
-				return s.committedOK(bd, true), nil
+				return s.committedOK(bd)
 			}
 			c.log.Warn("append failed; nothing committed", "first", bd.b.First, "error", err)
 			return fail(fmt.Errorf("not committed: %w", err))
@@ -200,18 +143,15 @@ func (s *sequencer) settle(bd *builder) (bool, error) {
 	return l.Leaf == bd.b.Leaves[0], nil
 }
 
-// committedOK records a committed (or staged) batch in its requests and
-// returns the state after it. durable says it is committed already (not
-// staged: the syncer counts those).
-func (s *sequencer) committedOK(bd *builder, durable bool) *state {
+// committedOK records a committed batch in its requests and returns the
+// state after it.
+func (s *sequencer) committedOK(bd *builder) *state {
 	note := string(bd.b.Checkpoint) // once per batch: each receipt holds it
 	for _, r := range bd.reqs {
 		r.size, r.note = bd.cur.size(), note
 	}
-	if durable {
-		s.c.stats.Batches.Add(1)
-		s.c.stats.Entries.Add(int64(len(bd.b.Ends)))
-	}
+	s.c.stats.Batches.Add(1)
+	s.c.stats.Entries.Add(int64(len(bd.b.Ends)))
 	st := new(state)
 	st.copyFrom(&bd.cur)
 	return st
@@ -233,7 +173,6 @@ func (s *sequencer) complete(bd *builder) {
 	for _, r := range bd.reqs {
 		s.c.answer(r, r.err)
 	}
-	s.handed.Add(-int64(len(bd.reqs)))
 	bd.reqs = bd.reqs[:0]
 	select {
 	case s.free <- bd:

@@ -20,24 +20,11 @@ func TestConcurrentGathered(t *testing.T) {
 	c := start(t, db, signer, Config{})
 	const callers, each = 16, 40
 	seen := make([]atomic.Bool, callers*each)
-	var wg sync.WaitGroup
-	for g := 0; g < callers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				r, err := submit(t, c, events(1), nil)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if seen[r.First].Swap(true) {
-					t.Errorf("seq %d given twice", r.First)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	appendConcurrently(t, c, callers, each, func(r Result) {
+		if seen[r.First].Swap(true) {
+			t.Errorf("seq %d given twice", r.First)
+		}
+	})
 	if n := checkLog(t, db, v); n != callers*each {
 		t.Fatalf("log has %d entries, want %d", n, callers*each)
 	}

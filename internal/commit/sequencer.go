@@ -3,8 +3,6 @@ package commit
 import (
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sealog/sealog/format"
@@ -28,10 +26,6 @@ type sequencer struct {
 	quit    chan struct{} // closed when the sequencer stops
 
 	committed *state // the committer's; read by the sequencer only between idle and batches
-
-	inflight sync.WaitGroup // batches handed to the syncer and not yet answered
-	handed   atomic.Int64   // requests in batches handed to the committer and not yet answered
-	syncing  atomic.Int64   // batches handed to the syncer and not yet answered
 }
 
 func newSequencer(c *Committer, st *state) *sequencer {
@@ -89,15 +83,14 @@ func (s *sequencer) run() {
 	close(s.quit)
 }
 
-// Gathering. Callers that append one event at a time and wait for it fall
-// into step with the commits: half of them wait in the batch being
-// committed while the other half fill the next one, so a batch holds half
-// of them and each waits for two commits. So before closing a batch the
-// sequencer takes what is queued and, while fewer requests are in it than
-// there were callers at once during the last cycle (Committer.peak),
-// waits for the others a little (gatherMax at most), yielding its
-// processor to them: the callers just answered come back in time to join
-// the batch. A lone caller never waits.
+// Gathering. Callers that append one event at a time and wait for it
+// come back as soon as they are answered, and the committer answers a
+// batch's callers before it takes the next batch. So before closing a
+// batch the sequencer takes what is queued and, while fewer requests are
+// in it than there were callers at once during the last cycle
+// (Committer.peak), waits for the others a little (gatherMax at most),
+// yielding its processor to them: all the callers commit together, one
+// fsync for each round of them. A lone caller never waits.
 const gatherMax = 100 * time.Microsecond
 
 // gather fills the pending batch before it is closed. It returns in, or
@@ -105,9 +98,7 @@ const gatherMax = 100 * time.Microsecond
 func (s *sequencer) gather(in chan *request) chan *request {
 	// The callers seen at once during the last cycle are the ones to
 	// expect back; the peak restarts from now for the next cycle.
-	// Those in batches already handed to the committer (staged, or in
-	// their fsync) will not join this one.
-	target := s.c.peak.Swap(s.c.active.Load()) - s.handed.Load()
+	target := s.c.peak.Swap(s.c.active.Load())
 	var deadline time.Time
 	for !s.full() && in != nil {
 		select {
@@ -187,7 +178,6 @@ func (s *sequencer) finish(committed *state) {
 	}
 	next := s.newBuilder()
 	next.reset(&p.cur) // before the committer owns p
-	s.handed.Add(int64(len(p.reqs)))
 	s.batches <- p
 	s.pending = next
 }

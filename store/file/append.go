@@ -21,8 +21,6 @@ func (s *Store) Append(ctx context.Context, b *store.Batch) (store.Head, error) 
 	return wait()
 }
 
-var _ store.Stager = (*Store)(nil)
-
 // maxUnsynced is how many batches may be written and not yet synced at
 // once: the one whose fdatasync runs and the one staged behind it.
 // Recovery's reading of a crashed tail rests on it (tail.go).
@@ -31,8 +29,11 @@ const maxUnsynced = 2
 // Stage writes a batch that starts at the log's staged size (the
 // committed size plus the batches staged and not yet durable): one write
 // to the active segment, one each to the index and hashes files. It does
-// not wait for the fdatasync: the returned wait does (syncTo), so the
-// next batch can be written while this one's sync runs. Readers do not
+// not wait for the fdatasync: the returned wait does (syncTo), so a
+// caller could write the next batch while this one's sync runs. The
+// engine does not (it commits one batch at a time: internal/commit), but
+// logs written by earlier versions did, so recovery still allows for two
+// batches in flight (tail.go). Readers do not
 // see a staged batch (Head and every read stop at the durable head)
 // until its wait, or a later batch's, has synced it and checked that the
 // files are still the log's. One process writes a log (flock), so a
@@ -66,8 +67,8 @@ func (s *Store) Stage(ctx context.Context, b *store.Batch) (wait func() (store.H
 	}
 	erasing := len(b.Erasures) > 0
 	// At most maxUnsynced batches unsynced: if the batch before the last
-	// staged one is not durable yet, sync (rare: the engine waits for
-	// each batch before it stages the one after the next). Before
+	// staged one is not durable yet, sync (never with the engine, which
+	// waits for each batch before it writes the next). Before
 	// erasures, everything: they are checked against, and rewrite,
 	// durable segments only.
 	if s.headNow().Size < s.stagedFirst || erasing && s.headNow().Size < staged.Size {
