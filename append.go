@@ -170,9 +170,12 @@ func (p *Pending) wait(ctx context.Context, rs []Receipt) ([]Receipt, error) {
 // prepare encodes each event, draws its salt and computes its body hash,
 // on the caller's goroutine, so that the sequencer does not.
 func (l *Log) prepare(evs []Event, out []commit.Event) error {
-	salts := make([]byte, len(evs)*format.SaltSize)
-	if _, err := io.ReadFull(l.rand, salts); err != nil {
-		return fmt.Errorf("sealog: reading random salts: %w", err)
+	var salts []byte // one read for a batch; one event reads into its own buffer
+	if len(evs) > 1 {
+		salts = make([]byte, len(evs)*format.SaltSize)
+		if _, err := io.ReadFull(l.rand, salts); err != nil {
+			return fmt.Errorf("sealog: reading random salts: %w", err)
+		}
 	}
 	var buf []byte
 	for i := range evs {
@@ -190,14 +193,7 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 		if ev.Kind == PruneKind {
 			return fmt.Errorf("sealog: event %d: kind %q is reserved for prune records; use Log.Prune", i, PruneKind)
 		}
-		var err error
-		buf, err = encodePayload(buf[:0], ev.Payload)
-		var salted []byte // salt || event, so that the body hash is one Sum256
-		if err == nil {
-			salted = make([]byte, format.SaltSize, format.SaltSize+len(buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48)
-			copy(salted, salts[i*format.SaltSize:])
-			salted, err = format.AppendEvent(salted, ev.Kind, ev.Actor, ev.Resource, buf)
-		}
+		salted, err := l.encodeSalted(ev, i, salts, &buf) // salt || event, so that the body hash is one Sum256
 		if err == nil && len(salted)-format.SaltSize > l.opts.MaxEventSize {
 			err = fmt.Errorf("event is %d bytes encoded, over the %d-byte limit", len(salted)-format.SaltSize, l.opts.MaxEventSize)
 		}
@@ -212,6 +208,37 @@ func (l *Log) prepare(evs []Event, out []commit.Event) error {
 		p.Body = sha256.Sum256(salted) // = format.BodyHash(&p.Salt, p.Event)
 	}
 	return nil
+}
+
+// encodeSalted returns salt || the event's encoding: the salt is event i's
+// in salts, or read here when salts is nil. A JSON payload (json.RawMessage
+// or []byte) is compacted straight into the result; any other is encoded
+// into *buf first.
+func (l *Log) encodeSalted(ev *Event, i int, salts []byte, buf *[]byte) ([]byte, error) {
+	var raw []byte
+	isRaw := true
+	switch v := ev.Payload.(type) {
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	default:
+		isRaw = false
+		var err error
+		if *buf, err = encodePayload((*buf)[:0], ev.Payload); err != nil {
+			return nil, err
+		}
+	}
+	salted := make([]byte, format.SaltSize, format.SaltSize+len(raw)+len(*buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48)
+	if salts != nil {
+		copy(salted, salts[i*format.SaltSize:])
+	} else if _, err := io.ReadFull(l.rand, salted); err != nil {
+		return nil, fmt.Errorf("reading a random salt: %w", err)
+	}
+	if isRaw {
+		return format.AppendEventCompact(salted, ev.Kind, ev.Actor, ev.Resource, raw)
+	}
+	return format.AppendEvent(salted, ev.Kind, ev.Actor, ev.Resource, *buf)
 }
 
 // prepareEncoded salts and commits to an event already in its canonical

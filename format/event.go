@@ -19,6 +19,35 @@ type Event struct {
 // be a compact JSON object, as CompactPayload returns it. Kind must be
 // non-empty; all strings must be valid UTF-8.
 func AppendEvent(dst []byte, kind, actor, resource string, payload []byte) ([]byte, error) {
+	out, err := appendEventHead(dst, kind, actor, resource)
+	if err != nil {
+		return dst, err
+	}
+	if len(payload) < 2 || payload[0] != '{' {
+		return dst, errorf("event payload is not a JSON object")
+	}
+	out = append(out, payload...)
+	return append(out, '}'), nil
+}
+
+// AppendEventCompact is AppendEvent for a payload that is any JSON
+// object text: it checks and compacts it as CompactPayload does, straight
+// into dst, so that an event needs no buffer of its own for the payload.
+// On error dst is returned as it was.
+func AppendEventCompact(dst []byte, kind, actor, resource string, payload []byte) ([]byte, error) {
+	out, err := appendEventHead(dst, kind, actor, resource)
+	if err != nil {
+		return dst, err
+	}
+	if out, err = CompactPayload(out, payload); err != nil {
+		return dst, err
+	}
+	return append(out, '}'), nil
+}
+
+// appendEventHead checks an event's strings and appends its object up to
+// the payload's value.
+func appendEventHead(dst []byte, kind, actor, resource string) ([]byte, error) {
 	if kind == "" {
 		return dst, errorf("event kind is empty")
 	}
@@ -26,9 +55,6 @@ func AppendEvent(dst []byte, kind, actor, resource string, payload []byte) ([]by
 		if !utf8.ValidString(f.v) {
 			return dst, errorf("event %s is not valid UTF-8", f.name)
 		}
-	}
-	if len(payload) < 2 || payload[0] != '{' {
-		return dst, errorf("event payload is not a JSON object")
 	}
 	dst = append(dst, `{"kind":`...)
 	dst = appendString(dst, kind)
@@ -40,9 +66,7 @@ func AppendEvent(dst []byte, kind, actor, resource string, payload []byte) ([]by
 		dst = append(dst, `,"resource":`...)
 		dst = appendString(dst, resource)
 	}
-	dst = append(dst, `,"payload":`...)
-	dst = append(dst, payload...)
-	return append(dst, '}'), nil
+	return append(dst, `,"payload":`...), nil
 }
 
 // CompactPayload checks that p is one JSON object in valid UTF-8 and

@@ -66,19 +66,35 @@ func FuzzParseTime(f *testing.F) {
 }
 
 // FuzzEvent: CompactPayload and AppendEvent either fail or produce an
-// event that ParseEvent reads back with the same fields.
+// event that ParseEvent reads back with the same fields, and
+// AppendEventCompact makes the same bytes in one step (or fails alike,
+// leaving dst as it was).
 func FuzzEvent(f *testing.F) {
 	f.Add("user.login", "alice", "doc/1", []byte(`{"a": [1, 2.5, "x"]}`))
 	f.Add("k", "", "", []byte(``))
 	f.Add("k\n\"", "\x01", "\u2028", []byte(`{"\u00e9":{}}`))
 	f.Fuzz(func(t *testing.T, kind, actor, resource string, payload []byte) {
+		prefix := []byte("salt")
+		one, oneErr := AppendEventCompact(prefix[:len(prefix):len(prefix)], kind, actor, resource, payload)
+		if oneErr != nil && string(one) != "salt" {
+			t.Fatalf("AppendEventCompact failed (%v) and left %q, not the prefix", oneErr, one)
+		}
 		p, err := CompactPayload(nil, payload)
 		if err != nil {
+			if oneErr == nil {
+				t.Fatalf("AppendEventCompact accepted a payload CompactPayload refuses (%v)", err)
+			}
 			return
 		}
 		ev, err := AppendEvent(nil, kind, actor, resource, p)
+		if (err == nil) != (oneErr == nil) {
+			t.Fatalf("AppendEvent: %v, AppendEventCompact: %v", err, oneErr)
+		}
 		if err != nil {
 			return
+		}
+		if string(one[len(prefix):]) != string(ev) {
+			t.Fatalf("AppendEventCompact made %q, CompactPayload and AppendEvent %q", one[len(prefix):], ev)
 		}
 		if !json.Valid(ev) {
 			t.Fatalf("invalid JSON event %q", ev)

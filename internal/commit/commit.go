@@ -150,6 +150,8 @@ type request struct {
 	size   uint64       // tree size of the batch's checkpoint
 	note   string       // the batch's signed checkpoint, one string shared by its requests
 	err    error
+
+	fut Future // what Submit returns: in the request, so that it costs no allocation of its own
 }
 
 // Start loads the store's head and tree edge and starts the engine.
@@ -265,7 +267,8 @@ func (c *Committer) submit(ctx context.Context, r *request) (*Future, error) {
 		c.active.Add(-1)
 		return nil, ErrOverloaded
 	}
-	return &Future{r}, nil
+	r.fut.r = r
+	return &r.fut, nil
 }
 
 // Shutdown stops accepting requests, waits for those in flight to be
