@@ -88,10 +88,17 @@ func (s *sequencer) run() {
 // batch's callers before it takes the next batch. So before closing a
 // batch the sequencer takes what is queued and, while fewer requests are
 // in it than there were callers at once during the last cycle
-// (Committer.peak), waits for the others a little (gatherMax at most),
-// yielding its processor to them: all the callers commit together, one
-// fsync for each round of them. A lone caller never waits.
-const gatherMax = 100 * time.Microsecond
+// (Committer.peak), waits for the others, yielding its processor to them:
+// all the callers commit together, one fsync for each round of them. It
+// waits as long as they keep coming (one at least every gatherGap), up to
+// gatherMax in all: 64 callers on two processors take longer than 100 µs
+// to come back, and a fixed 100 µs window left 7 of them each time to
+// wait a whole cycle more (docs/PERFORMANCE.md). Callers that do not come
+// back cost a batch gatherGap, not gatherMax. A lone caller never waits.
+const (
+	gatherMax = 500 * time.Microsecond
+	gatherGap = 25 * time.Microsecond
+)
 
 // gather fills the pending batch before it is closed. It returns in, or
 // nil once in is closed.
@@ -99,7 +106,8 @@ func (s *sequencer) gather(in chan *request) chan *request {
 	// The callers seen at once during the last cycle are the ones to
 	// expect back; the peak restarts from now for the next cycle.
 	target := s.c.peak.Swap(s.c.active.Load())
-	var deadline time.Time
+	var deadline, last time.Time // last: when the batch last grew
+	seen := 0
 	for !s.full() && in != nil {
 		select {
 		case r, ok := <-in:
@@ -110,14 +118,21 @@ func (s *sequencer) gather(in chan *request) chan *request {
 			continue
 		default:
 		}
-		if int64(len(s.pending.reqs)) >= target {
+		n := len(s.pending.reqs)
+		if int64(n) >= target {
 			return in // everyone is in
 		}
 		now := time.Now()
-		if deadline.IsZero() {
+		switch {
+		case deadline.IsZero():
 			deadline = now.Add(gatherMax)
-		} else if now.After(deadline) {
+			seen, last = n, now
+		case now.After(deadline):
 			return in
+		case n != seen:
+			seen, last = n, now
+		case now.Sub(last) > gatherGap:
+			return in // nobody came for a while
 		}
 		runtime.Gosched()
 	}
