@@ -228,8 +228,9 @@ func (l *Log) encodeSalted(ev *Event, i int, salts []byte, buf *[]byte) ([]byte,
 		if *buf, err = encodePayload((*buf)[:0], ev.Payload); err != nil {
 			return nil, err
 		}
+		raw = *buf // its length sizes the result; it is compact already
 	}
-	salted := make([]byte, format.SaltSize, format.SaltSize+len(raw)+len(*buf)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48)
+	salted := make([]byte, format.SaltSize, format.SaltSize+len(raw)+len(ev.Kind)+len(ev.Actor)+len(ev.Resource)+48)
 	if salts != nil {
 		copy(salted, salts[i*format.SaltSize:])
 	} else if _, err := io.ReadFull(l.rand, salted); err != nil {
@@ -238,7 +239,7 @@ func (l *Log) encodeSalted(ev *Event, i int, salts []byte, buf *[]byte) ([]byte,
 	if isRaw {
 		return format.AppendEventCompact(salted, ev.Kind, ev.Actor, ev.Resource, raw)
 	}
-	return format.AppendEvent(salted, ev.Kind, ev.Actor, ev.Resource, *buf)
+	return format.AppendEvent(salted, ev.Kind, ev.Actor, ev.Resource, raw)
 }
 
 // prepareEncoded salts and commits to an event already in its canonical

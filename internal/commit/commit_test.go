@@ -89,7 +89,6 @@ func events(n int) []Event {
 	return out
 }
 
-// submit submits one request and waits for it, with a deadline.
 // appendConcurrently runs callers goroutines that each append each
 // single events one at a time, waiting for each, and calls check (from
 // those goroutines) with every result.
@@ -113,6 +112,7 @@ func appendConcurrently(t *testing.T, c *Committer, callers, each int, check fun
 	wg.Wait()
 }
 
+// submit submits one request and waits for it, with a deadline.
 func submit(t testing.TB, c *Committer, evs []Event, erase *store.Erasure) (Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
